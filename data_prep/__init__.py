@@ -1,0 +1,11 @@
+"""Data preparation for both cluster finders: survey access, the embedded sky simulator,
+colour stretch, patches and TFRecords (Deep-CEE §2.2, StellarVAE §II).
+
+Importing this package selects Keras 2 (``tf_keras``) for TensorFlow, which TF-Vision and
+TensorFlow Probability layers need. It is the one place that does so: ``deepcee`` and
+``stellarvae`` import it before TensorFlow.
+"""
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -1,0 +1,5 @@
+import sys
+
+from deepcee.cli import main
+
+sys.exit(main())

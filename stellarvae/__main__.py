@@ -1,0 +1,5 @@
+import sys
+
+from stellarvae.cli import main
+
+sys.exit(main())
