@@ -23,13 +23,13 @@ def summary_lines(config, path):
     """Human-readable description of a parsed ``TrainEvalPipelineConfig``, one topic a line."""
     frcnn = config.model.faster_rcnn
     grid = frcnn.first_stage_anchor_generator.grid_anchor_generator
-    nms = frcnn.second_stage_post_processing.batch_non_max_suppression
+    post = frcnn.second_stage_post_processing
+    nms = post.batch_non_max_suppression
     train = config.train_config
-    rpn_positive = round(frcnn.first_stage_minibatch_size * frcnn.first_stage_positive_balance_fraction)
+    rpn_positive = round(frcnn.first_stage_minibatch_size
+                         * frcnn.first_stage_positive_balance_fraction)
     roi_positive = round(frcnn.second_stage_batch_size * frcnn.second_stage_balance_fraction)
-    converter = frcnn.second_stage_post_processing.DESCRIPTOR.fields_by_name[
-        "score_converter"].enum_type.values_by_number[
-        frcnn.second_stage_post_processing.score_converter].name.lower()
+    converter = post.ScoreConverter.Name(post.score_converter).lower()
     augmentations = [step.WhichOneof("preprocessing_step")
                      for step in train.data_augmentation_options]
     border = "clipped to the image" if frcnn.clip_anchors_to_image else "dropped in training"
@@ -116,7 +116,8 @@ def _reader_lines(split, reader):
     lines = [f"{split:<10} {patterns}: {len(files)} file(s) found"
              + ("" if reader.shuffle else ", read in order")]
     if reader.label_map_path and os.path.exists(reader.label_map_path):
-        classes = ", ".join(f"{i} {name}" for i, name in load_label_map(reader.label_map_path).items())
+        classes = ", ".join(f"{class_id} {name}" for class_id, name
+                            in load_label_map(reader.label_map_path).items())
         lines.append(f"{'':<10} label map {reader.label_map_path}: {classes}")
     else:
         lines.append(f"{'':<10} label map {reader.label_map_path or '(none)'}: not found yet")

@@ -13,7 +13,8 @@ holds ``pipeline_configs/``), so the committed configs work from any directory.
 :func:`load_pipeline_config` rewrites them as absolute paths.
 
 Every mistake a user can make in these files raises :class:`InputError` with the message
-``FILE:LINE: what is wrong; what to do``.
+``FILE:LINE: what is wrong; what to do`` (just ``FILE: ...`` when the file cannot be read).
+A value that the file leaves at its default is reported at the line of its block.
 """
 import difflib
 import glob
@@ -175,18 +176,23 @@ def _field_lines(text, field):
     return lines
 
 
-def _line_of(text, field):
-    lines = _field_lines(text, field)
-    return lines[0] if lines else 1
+def _line_of(text, fields):
+    """Line of the first of ``fields`` that the text sets; 1 if it sets none."""
+    for field in fields:
+        lines = _field_lines(text, field)
+        if lines:
+            return lines[0]
+    return 1
 
 
 def _last_line(text):
     return max(1, len(text.splitlines()))
 
 
-def _require(condition, text, path, field, message):
+def _require(condition, text, path, field, message, enclosing="faster_rcnn"):
+    """Raise ``FILE:LINE: message``, LINE being where ``field`` (else its block) is set."""
     if not condition:
-        raise InputError(f"{path}:{_line_of(text, field)}: {message}")
+        raise InputError(f"{path}:{_line_of(text, (field, enclosing))}: {message}")
 
 
 def _check_model(config, text, path):
@@ -217,7 +223,8 @@ def _check_model(config, text, path):
              "aspect_ratios", "grid_anchor_generator needs one or more positive aspect_ratios")
     for field in ("first_stage_positive_balance_fraction", "second_stage_balance_fraction"):
         value = getattr(frcnn, field)
-        _require(0 < value <= 1, text, path, field, f"{field} is {value:g}; use a fraction in (0, 1]")
+        _require(0 < value <= 1, text, path, field,
+                 f"{field} is {value:g}; use a fraction in (0, 1]")
     for stage in ("first_stage", "second_stage"):
         positive = getattr(frcnn, f"{stage}_positive_iou_threshold")
         negative = getattr(frcnn, f"{stage}_negative_iou_threshold")
@@ -225,9 +232,10 @@ def _check_model(config, text, path):
                  f"{stage} IoU thresholds: need 0 <= negative ({negative:g}) <= positive "
                  f"({positive:g}) <= 1")
     _require(frcnn.second_stage_batch_size <= frcnn.first_stage_max_proposals, text, path,
-             "second_stage_batch_size", f"second_stage_batch_size {frcnn.second_stage_batch_size}"
-             f" exceeds first_stage_max_proposals {frcnn.first_stage_max_proposals}; the "
-             "classifier samples its batch from the proposals")
+             "second_stage_batch_size", f"second_stage_batch_size "
+             f"{frcnn.second_stage_batch_size} exceeds first_stage_max_proposals "
+             f"{frcnn.first_stage_max_proposals}; the classifier samples its batch from the "
+             "proposals", enclosing="first_stage_max_proposals")
     for field in ("initial_crop_size", "maxpool_kernel_size", "maxpool_stride"):
         _require(getattr(frcnn, field) >= 1, text, path, field,
                  f"{field} must be set to a positive value (OD API sample: 14, 2, 2)")
@@ -239,15 +247,16 @@ def _check_model(config, text, path):
 def _check_training(config, text, path):
     """Training settings the trainer cannot use."""
     train = config.train_config
-    _require(train.batch_size >= 1, text, path, "batch_size", "batch_size must be at least 1")
+    _require(train.batch_size >= 1, text, path, "batch_size", "batch_size must be at least 1",
+             "train_config")
     optimizer = train.optimizer.momentum_optimizer
     _require(not train.HasField("optimizer") or train.optimizer.HasField("momentum_optimizer"),
              text, path, "optimizer", "optimizer needs momentum_optimizer { learning_rate "
-             "{ ... } momentum_optimizer_value: 0.9 }")
+             "{ ... } momentum_optimizer_value: 0.9 }", "train_config")
     _require(not train.HasField("optimizer") or
              optimizer.learning_rate.WhichOneof("learning_rate") is not None, text, path,
              "learning_rate", "learning_rate needs constant_learning_rate { learning_rate: X }"
-             " or manual_step_learning_rate { ... }")
+             " or manual_step_learning_rate { ... }", "optimizer")
 
 
 def _check_label_map_fits(classes, config, text, path):
