@@ -26,7 +26,7 @@ from protos import optimizer_pb2 as protos_dot_optimizer__pb2
 from protos import preprocessor_pb2 as protos_dot_preprocessor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12protos/train.proto\x12\x0e\x64\x65\x65pcee.protos\x1a\x16protos/optimizer.proto\x1a\x19protos/preprocessor.proto\"\xeb\x02\n\x0bTrainConfig\x12\x16\n\nbatch_size\x18\x01 \x01(\r:\x02\x33\x32\x12\x44\n\x19\x64\x61ta_augmentation_options\x18\x02 \x03(\x0b\x32!.deepcee.protos.PreprocessingStep\x12,\n\toptimizer\x18\x05 \x01(\x0b\x32\x19.deepcee.protos.Optimizer\x12$\n\x19gradient_clipping_by_norm\x18\x06 \x01(\x02:\x01\x30\x12\x1e\n\x14\x66ine_tune_checkpoint\x18\x07 \x01(\t:\x00\x12(\n\x19\x66rom_detection_checkpoint\x18\x08 \x01(\x08:\x05\x66\x61lse\x12\x14\n\tnum_steps\x18\t \x01(\r:\x01\x30\x12#\n\x19\x66ine_tune_checkpoint_type\x18\x16 \x01(\t:\x00\x12%\n\x17\x61\x64\x64_regularization_loss\x18\x12 \x01(\x08:\x04true')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12protos/train.proto\x12\x0e\x64\x65\x65pcee.protos\x1a\x16protos/optimizer.proto\x1a\x19protos/preprocessor.proto\"\x99\x03\n\x0bTrainConfig\x12\x16\n\nbatch_size\x18\x01 \x01(\r:\x02\x33\x32\x12\x44\n\x19\x64\x61ta_augmentation_options\x18\x02 \x03(\x0b\x32!.deepcee.protos.PreprocessingStep\x12,\n\x1dkeep_checkpoint_every_n_hours\x18\x04 \x01(\x02:\x05\x31\x30\x30\x30\x30\x12,\n\toptimizer\x18\x05 \x01(\x0b\x32\x19.deepcee.protos.Optimizer\x12$\n\x19gradient_clipping_by_norm\x18\x06 \x01(\x02:\x01\x30\x12\x1e\n\x14\x66ine_tune_checkpoint\x18\x07 \x01(\t:\x00\x12(\n\x19\x66rom_detection_checkpoint\x18\x08 \x01(\x08:\x05\x66\x61lse\x12\x14\n\tnum_steps\x18\t \x01(\r:\x01\x30\x12#\n\x19\x66ine_tune_checkpoint_type\x18\x16 \x01(\t:\x00\x12%\n\x17\x61\x64\x64_regularization_loss\x18\x12 \x01(\x08:\x04true')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,5 +34,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.train_pb2', _globals
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TRAINCONFIG']._serialized_start=90
-  _globals['_TRAINCONFIG']._serialized_end=453
+  _globals['_TRAINCONFIG']._serialized_end=499
 # @@protoc_insertion_point(module_scope)
