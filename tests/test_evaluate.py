@@ -1,0 +1,145 @@
+"""``deepcee evaluate`` end to end on three hand-made records and a fake detector: every file
+is written and the table matches counts made by hand."""
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.table import Table
+from astropy.wcs import WCS
+from PIL import Image
+
+from data_prep.tfrecord_schema import encode_example
+from deepcee import evaluate
+
+SIZE = 100
+SCALE_ARCSEC = 0.792           # a 2000 px, 0.396"/px cutout resized to 1000 px
+Z = 0.2                        # 3.2677 kpc/" -> 2.588 kpc per encoded pixel
+KPC_PER_PX = SCALE_ARCSEC * 3.2677245748
+
+
+def write_records(path, n_images=3):
+    """Records with one cluster each, its BCG at pixel (50, 50) of a north-up TAN image."""
+    import tensorflow as tf
+
+    centre = (50 + 0.5) / SIZE
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for i in range(n_images):
+            wcs = WCS(naxis=2)
+            wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+            wcs.wcs.crval = [150.0 + i, 20.0]
+            wcs.wcs.crpix = [51.0, 51.0]            # FITS 1-based: array pixel (50, 50)
+            wcs.wcs.cdelt = [-SCALE_ARCSEC / 3600, SCALE_ARCSEC / 3600]
+            buffer = io.BytesIO()
+            rng = np.random.default_rng(i)
+            Image.fromarray(rng.integers(0, 255, (SIZE, SIZE, 3), dtype=np.uint8)).save(
+                buffer, format="PNG")
+            objects = {"ra": [150.0 + i], "dec": [20.0], "redshift": [Z],
+                       "bcg_rmag": [15.0 + i], "richness": [40.0 + i], "n200": [25.0],
+                       "center_x": [centre], "center_y": [centre], "name": [f"A{i}"]}
+            writer.write(encode_example(
+                buffer.getvalue(), SIZE, SIZE, f"img{i}.png", f"img{i}",
+                [[centre - 0.1, centre - 0.1, centre + 0.1, centre + 0.1]], [1], ["cluster"],
+                objects, wcs.to_header().tostring(sep="\n")))
+
+
+def box_at(dx_px, dy_px, half=0.1):
+    x = (50 + dx_px + 0.5) / SIZE
+    y = (50 + dy_px + 0.5) / SIZE
+    return [y - half, x - half, y + half, x + half]
+
+
+class FakeDetector:
+    """Returns pre-set boxes for each image in turn (the Detector call signature)."""
+
+    def __init__(self, outputs):
+        self.outputs = list(outputs)
+
+    def __call__(self, image):
+        assert image.dtype == np.uint8 and image.shape == (SIZE, SIZE, 3)
+        boxes, scores = self.outputs.pop(0)
+        return np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(scores, np.float32)
+
+
+# image 0: a box on the BCG (0.95), a second box 5 px off (0.85: FP), one 50 px = 129 kpc
+# off (0.75: FP); image 1: one box 30 px = 78 kpc off (0.55: TP); image 2: no box (FN).
+OUTPUTS = [([box_at(0, 0), box_at(5, 0), box_at(0, 50)], [0.95, 0.85, 0.75]),
+           ([box_at(30, 0)], [0.55]),
+           (np.zeros((0, 4)), [])]
+# threshold %: TP, FP, FN counted by hand from OUTPUTS
+HAND = {0: (2, 2, 1), 50: (2, 2, 1), 60: (1, 2, 2), 70: (1, 2, 2), 80: (1, 1, 2),
+        90: (1, 0, 2), 100: (0, 0, 3)}
+FILES = ("detections.ecsv", "clusters.ecsv", "threshold_table.ecsv", "threshold_table.md",
+         "pr_curve.png", "centre_offsets.png", "summary.json")
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("eval")
+    write_records(tmp / "test-00000-of-00001.tfrecord")
+    name, paths = evaluate.split_records(tmp, "test")
+    summary = evaluate.evaluate_split(FakeDetector(OUTPUTS), paths, tmp / "eval" / name, name)
+    return tmp / "eval" / "test", summary
+
+
+def test_every_file_is_written(evaluated):
+    out, _ = evaluated
+    for name in FILES:
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "pr_curve.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_table_matches_hand_counts(evaluated):
+    out, summary = evaluated
+    table = Table.read(out / "threshold_table.ecsv")
+    rows = {int(r["threshold_percent"]): (r["tp"], r["fp"], r["fn"]) for r in table}
+    for percent, counts in HAND.items():
+        assert rows[percent] == counts, percent
+    assert summary["best_f1"]["threshold"] == 0.0            # F1 0.5714 at 0..50 %: lowest
+    assert summary["best_f1"]["f1"] == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
+    assert json.loads((out / "summary.json").read_text())["n_clusters"] == 3
+
+
+def test_kpc_offsets_and_eq8(evaluated):
+    out, summary = evaluated
+    detections = Table.read(out / "detections.ecsv")
+    assert list(detections["cluster"]) == [0, -1, -1, 1]
+    np.testing.assert_allclose(detections["offset_kpc"][[0, 3]], [0.0, 30 * KPC_PER_PX],
+                               atol=0.05)
+    assert detections["nearest_kpc"][2] == pytest.approx(50 * KPC_PER_PX, rel=1e-3)
+    operating = summary["at_operating_threshold"]
+    assert operating["standard_error_kpc"] == pytest.approx(
+        np.sqrt((30 * KPC_PER_PX) ** 2 / 2), rel=1e-3)
+    # 4 predictions above 0 %: 3 within 100 kpc of a centre, 1 at 129 kpc
+    assert operating["fraction_predictions_within_radius"] == pytest.approx(0.75)
+
+
+def test_ks_and_markdown(evaluated):
+    out, summary = evaluated
+    ks = summary["ks_tests"]
+    assert set(ks) == {"redshift", "bcg_rmag", "richness"}
+    assert ks["richness"]["n_returned"] == 2 and ks["richness"]["n_all"] == 3
+    text = (out / "threshold_table.md").read_text()
+    assert "| 80 | 1 | 1 | 2 | 0.5000 | 0.3333 | 0.4000 |" in text
+
+
+def test_fixed_threshold_and_rescore_without_rerun(evaluated, tmp_path):
+    out, _ = evaluated
+    detections = Table.read(out / "detections.ecsv")
+    clusters = Table.read(out / "clusters.ecsv")
+    summary = evaluate.write_split_outputs(tmp_path, "test", detections, clusters, 150.0,
+                                           threshold=0.7)
+    assert summary["operating_threshold"] == 0.7
+    assert summary["table"][0]["tp"] == 2 and summary["table"][0]["fp"] == 2
+    # within 150 kpc the far box (129 kpc) is near the cluster but it is already taken: a FP
+    assert summary["at_operating_threshold"]["fraction_predictions_within_radius"] == 1.0
+    assert summary["at_operating_threshold"]["n_tp"] == 1
+
+
+def test_cli_rejects_a_radius_beyond_250_kpc(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "deepcee", "evaluate", "--model", tmp_path,
+                             "--data", tmp_path, "--match-radius-kpc", "300"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "250" in result.stderr
