@@ -1,0 +1,23 @@
+"""Shared test set-up: Keras 2 for TensorFlow (via data_prep), the repository root, and
+the python interpreter of this environment for command-line tests."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import data_prep  # noqa: F401  (selects tf_keras before any test imports TensorFlow)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def repo_root():
+    """The repository root (where the Makefile and pipeline_configs/ live)."""
+    return REPO
+
+
+def run_cli(*args, cwd=None, timeout=600):
+    """Run ``python -m <args>`` in a subprocess; return the CompletedProcess (text mode)."""
+    return subprocess.run([sys.executable, "-m", *map(str, args)], cwd=cwd or REPO,
+                          capture_output=True, text=True, timeout=timeout)
