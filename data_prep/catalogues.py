@@ -52,7 +52,7 @@ TWOMASS_COLUMNS = {
 UKIDSS_COLUMNS = {
     "ra": ("ra", "RA"),
     "dec": ("dec", "Dec", "DEC"),
-    "kAperMag3": ("kAperMag3", "KAPERMAG3"),
+    "kAperMag3": ("kAperMag3", "K_1AperMag3", "k_1AperMag3", "KAPERMAG3"),
     "mergedClass": ("mergedClass", "MERGEDCLASS", "mergedclass"),
 }
 

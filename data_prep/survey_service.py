@@ -23,6 +23,7 @@ import socket
 import time
 import urllib.error
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -69,12 +70,15 @@ class RetryPolicy:
         Growth of the wait between tries (exponential back-off).
     timeout_s : float
         Time limit of one HTTP request, in seconds (handed to astroquery).
+    sleep : callable
+        Waits a number of seconds (``time.sleep``; tests pass a recorder).
     """
 
     attempts: int = 4
     first_delay_s: float = 2.0
     factor: float = 2.0
     timeout_s: float = 120.0
+    sleep: Callable[[float], None] = time.sleep
 
     def delays(self):
         """The waits between tries, in seconds (``attempts - 1`` of them)."""
@@ -152,15 +156,12 @@ class SurveyService:
     folder : str
         Sub-folder of the cache root for this service, e.g. ``"vizier"``.
     retry : RetryPolicy, optional
-    sleep : callable, optional
-        Waits a number of seconds (``time.sleep``); tests pass a recorder.
     """
 
-    def __init__(self, name, cache_dir, folder, retry=None, sleep=time.sleep):
+    def __init__(self, name, cache_dir, folder, retry=None):
         self.name = name
         self.root = Path(cache_dir) / folder
         self.retry = retry or RetryPolicy()
-        self.sleep = sleep
 
     def path(self, *parts):
         """A path in this service's cache folder."""
@@ -209,7 +210,7 @@ class SurveyService:
                         f"{_reason(error)}; {OFFLINE_HINT}") from None
                 log.warning("%s (%s) try %d failed (%s); retrying in %.3g s", self.name, what,
                             attempt + 1, _reason(error), delays[attempt])
-                self.sleep(delays[attempt])
+                self.retry.sleep(delays[attempt])
         raise AssertionError("unreachable")
 
     def http_get(self, query, url, what):
