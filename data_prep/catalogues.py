@@ -246,8 +246,8 @@ def choose_unseen_region(candidates_ra, candidates_dec, avoid_ra, avoid_dec,
         counts = np.where(blocked > 0, -1, counts)
         k = int(np.argmax(counts))  # first maximum: lowest RA start at this Dec
         if counts[k] >= 0 and (best is None or counts[k] > best["n_inside"]):
-            best = dict(ra_min=float(starts[k]), ra_max=float(starts[k] + width),
-                        dec_min=float(dec_min), dec_max=float(dec_max),
+            best = dict(ra_min=float(starts[k]), ra_max=round(float(starts[k] + width), 9),
+                        dec_min=round(float(dec_min), 9), dec_max=round(float(dec_max), 9),
                         area_deg2=float(area_deg2), n_inside=int(counts[k]))
     if best is None:
         raise InputError(f"no {area_deg2} deg^2 RA/Dec box avoids every training/test cluster; "
