@@ -19,6 +19,7 @@ survey's footprint) as :class:`NoCoverageError`, which a caller may record as a 
 import dataclasses
 import errno
 import logging
+import re
 import socket
 import time
 import urllib.error
@@ -138,10 +139,21 @@ def _answer_errors():
 _ANSWER_ERRORS = _answer_errors()
 
 
-def _reason(error):
-    """One line describing ``error`` (the first line of its message, with its type)."""
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".strip().rstrip(":")
+# The telling part of a urllib3 / requests connection failure message.
+_CAUSE = re.compile(r"Failed to resolve '[^']+'|\[Errno -?\d+\] [^)'\"]+|Read timed out|"
+                    r"Connection refused|Network is unreachable|No route to host")
+
+
+def _reason(error, limit=200):
+    """One short line describing ``error``: its type and the telling part of its message."""
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else ""
+    causes = list(dict.fromkeys(_CAUSE.findall(text)))
+    if causes:
+        text = "; ".join(causes)
+    if len(text) > limit:
+        text = text[:limit - 3] + "..."
+    return f"{type(error).__name__}: {text}".strip().rstrip(":")
 
 
 class SurveyService:
@@ -240,6 +252,14 @@ class SurveyService:
         -------
         pathlib.Path
             ``path``, holding a readable FITS image with a celestial WCS.
+
+        Raises
+        ------
+        CorruptFileError
+            Two downloads in a row were damaged.
+        NoCoverageError
+            The image has no data; the file stays cached, so asking again gives the same answer
+            without a request.
         """
         path = Path(path)
         if path.exists():
@@ -249,14 +269,17 @@ class SurveyService:
             except CorruptFileError as error:
                 log.warning("%s; downloading it again", error)
                 path.unlink()
-        data = self.call(what, download)
-        write_bytes(path, data)
-        try:
-            read_fits_image(path)
-        except CorruptFileError:
-            path.unlink()
-            raise
-        return path
+        for attempt in range(2):  # a transfer cut short is fetched once more, then reported
+            write_bytes(path, self.call(what, download))
+            try:
+                read_fits_image(path)
+                return path
+            except CorruptFileError as error:
+                path.unlink()
+                if attempt == 1:
+                    raise CorruptFileError(f"{self.name} ({what}) sent a damaged file twice: "
+                                           f"{error}") from None
+                log.warning("%s; downloading it again", error)
 
 
 def _fits_image_hdu(hdul):

@@ -298,18 +298,32 @@ def test_truncated_cached_fits_is_detected_and_downloaded_again(web, tmp_path):
 def test_truncated_download_is_a_clear_error_and_not_kept(web, tmp_path):
     FakeSkyView(web)
     web.route("tempspace/fits/", (200, fits_bytes(150.0, 30.0, 64, 0.396)[:5000]))
-    with pytest.raises(InputError, match="unreadable or truncated FITS"):
+    with pytest.raises(InputError, match=r"^SkyView \(SDSSg .*\) sent a damaged file twice: .*"
+                                         r"unreadable or truncated FITS"):
         skyview.sdss_cutout(150.0, 30.0, tmp_path, size_px=64, bands=("g",), retry=FAST,
                             skyview=fresh_skyview())
+    assert web.count("tempspace") == 2
     assert not list((tmp_path / "skyview").rglob("*.fits"))
+
+
+def test_truncated_download_is_fetched_again(web, tmp_path):
+    FakeSkyView(web)
+    good = fits_bytes(150.0, 30.0, 64, 0.396)
+    web.route("tempspace/fits/", (200, good[:5000]), (200, good))
+    cutout = skyview.sdss_cutout(150.0, 30.0, tmp_path, size_px=64, bands=("g",), retry=FAST,
+                                 skyview=fresh_skyview())
+    assert cutout["g"].data.shape == (64, 64) and web.count("tempspace") == 2
 
 
 @pytest.mark.parametrize("fill", [np.nan, 0.0])
 def test_image_outside_the_footprint_is_a_no_coverage_error(web, tmp_path, fill):
     FakeSkyView(web, fill=fill)
-    with pytest.raises(NoCoverageError, match="outside the survey footprint"):
-        skyview.sdss_cutout(150.0, 30.0, tmp_path, size_px=64, bands=("r",), retry=FAST,
-                            skyview=fresh_skyview())
+    client = fresh_skyview()
+    for _ in range(2):  # the answer is kept: asking again reads the cache and says the same
+        with pytest.raises(NoCoverageError, match="outside the survey footprint"):
+            skyview.sdss_cutout(150.0, 30.0, tmp_path, size_px=64, bands=("r",), retry=FAST,
+                                skyview=client)
+    assert web.count("tempspace") == 1
 
 
 def test_missing_band_is_a_clear_error(web, tmp_path):
