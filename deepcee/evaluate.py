@@ -260,14 +260,19 @@ def _json_safe(value):
 
 
 def write_split_outputs(out_dir, name, detections, clusters, radius_kpc, threshold=None,
-                        alpha=0.05, timing=None):
-    """Score a split's detections and write every file of the module doc into ``out_dir``."""
+                        alpha=0.05, timing=None, record_paths=()):
+    """Score a split's detections and write every file of the module doc into ``out_dir``.
+
+    ``record_paths`` (the TFRecords the detections came from, in order) are kept in the
+    summary so that ``deepcee candidates`` can cut stamps from the same images.
+    """
     out_dir = Path(out_dir)
     score_split(detections, clusters, radius_kpc)
     table, summary = summarise(detections, clusters, radius_kpc, threshold, alpha)
     if timing:
         summary["timing"] = timing
     summary["split"] = name
+    summary["records"] = [str(path) for path in record_paths]
     write_table(out_dir / "detections.ecsv", detections)
     write_table(out_dir / "clusters.ecsv", clusters)
     write_table(out_dir / "threshold_table.ecsv", table)
@@ -304,7 +309,7 @@ def evaluate_split(detector, record_paths, out_dir, name, radius_kpc=100.0, thre
     timing = {"detector_seconds": seconds,
               "images_per_second": n_images / seconds if seconds > 0 else float("nan")}
     return write_split_outputs(out_dir, name, detections, clusters, radius, threshold, alpha,
-                               timing)
+                               timing, record_paths)
 
 
 def run(args):

@@ -143,3 +143,32 @@ def test_cli_rejects_a_radius_beyond_250_kpc(tmp_path):
                              "--data", tmp_path, "--match-radius-kpc", "300"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "250" in result.stderr
+
+
+def test_candidates_from_false_positives(evaluated, tmp_path):
+    from deepcee import candidates
+
+    out, summary = evaluated
+    detections = Table.read(out / "detections.ecsv")
+    fp_box = detections[2]                              # 0.75, 129 kpc from the BCG
+    raw_wen = Table({"WHL": ["J1", "J2", "J3"], "RAJ2000": [fp_box["ra"], fp_box["ra"], 10.0],
+                     "DEJ2000": [fp_box["dec"] + 0.5 / 60, fp_box["dec"], 10.0],
+                     "zph": [0.3, 0.45, 0.2]})       # J2 is outside 0.05 < z < 0.4
+    raw_redmapper = Table({"Name": ["RM1"], "RAJ2000": [200.0], "DEJ2000": [-5.0],
+                           "zlambda": [0.15]})
+    references = {"wen": candidates.standard_reference(raw_wen, "wen"),
+                  "redmapper": candidates.standard_reference(raw_redmapper, "redmapper")}
+    assert list(references["wen"]["name"]) == ["J1", "J3"]
+    table = candidates.split_candidates(out, "test", 0.7, references, 1.61)
+    # image 0's FPs at 0.85 and 0.75 are 50 px = 40" apart: one candidate of two boxes
+    assert len(table) == 1 and table["n_boxes"][0] == 2
+    assert table["score"][0] == pytest.approx(0.85)
+    assert table["wen_name"][0] == "J1" and table["wen_match"][0] and table["known"][0]
+    assert not table["redmapper_match"][0]
+    assert table["wen_sep_arcmin"][0] == pytest.approx(
+        np.hypot(0.5 + 50 * SCALE_ARCSEC / 60, 5 * SCALE_ARCSEC / 60), abs=0.01)
+    candidates.write_stamps(table, summary["records"], tmp_path / "stamps")
+    stamp = Image.open(tmp_path / "stamps" / "test-0000.png")
+    assert stamp.size[0] > 10 and stamp.mode == "RGB"
+    region = candidates.region_text(table, 1.61)
+    assert "fk5" in region and 'circle(' in region and "96.60\"" in region
