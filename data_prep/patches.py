@@ -1,0 +1,126 @@
+"""Square image patches with 50 % overlap, scaled to [0, 1] (StellarVAE §IV).
+
+The paper cuts each K-band image into 8, 16, 32 and 64 px patches with 50 % overlap (stride =
+size / 2) and trains one VAE per size with a Bernoulli decoder, whose targets must lie in
+[0, 1]. This module does both steps:
+
+* :func:`scale_to_unit` -- per-image robust scaling. Pixels are clipped to the
+  ``[low_percentile, high_percentile]`` percentiles of the finite pixels (default 1 and 99.5)
+  and mapped linearly onto [0, 1]. Blank pixels (NaN, inf) become 0 (the sky level after
+  clipping) and are reported in a mask, so a patch that is mostly blank can be dropped.
+* :func:`extract_patches` -- every ``size`` x ``size`` window on a grid of stride
+  ``size * (1 - overlap)``, starting at pixel (0, 0); windows that would cross the far edge are
+  not made (the last row/column of pixels may be uncovered). Patches whose blank fraction
+  exceeds ``max_blank_fraction`` (default 0.5) are dropped.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+PATCH_SIZES = (8, 16, 32, 64)
+
+
+@dataclass(frozen=True)
+class Patches:
+    """Patches of one size cut from one image.
+
+    Attributes
+    ----------
+    pixels : ndarray, float32, shape (N, size, size)
+        Scaled pixel values in [0, 1].
+    rows, cols : ndarray, int, shape (N,)
+        Pixel row (y) and column (x) of each patch's first pixel in the image.
+    size, stride : int
+        Patch side and grid step in pixels.
+    image_shape : tuple of int
+        (ny, nx) of the image the patches come from.
+    """
+
+    pixels: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    size: int
+    stride: int
+    image_shape: tuple
+
+    def __len__(self):
+        return len(self.rows)
+
+    def flat(self):
+        """Pixels as a (N, size * size) float32 matrix, the VAE's input."""
+        return self.pixels.reshape(len(self), self.size * self.size)
+
+
+def scale_to_unit(image, low_percentile=1.0, high_percentile=99.5):
+    """Clip an image to robust percentiles and map it linearly onto [0, 1].
+
+    Parameters
+    ----------
+    image : array_like, 2-D
+        Image in any flux unit; NaN or inf pixels are blank.
+    low_percentile, high_percentile : float
+        Percentiles (0-100) of the finite pixels mapped to 0 and 1.
+
+    Returns
+    -------
+    scaled : ndarray, float32
+        Values in [0, 1]; blank pixels are 0.
+    blank : ndarray, bool
+        True where the input was not finite.
+
+    Raises
+    ------
+    ValueError
+        If no pixel is finite.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    blank = ~np.isfinite(image)
+    if blank.all():
+        raise ValueError("the image has no finite pixel")
+    low, high = np.percentile(image[~blank], [low_percentile, high_percentile])
+    span = high - low if high > low else 1.0
+    scaled = np.clip((np.where(blank, low, image) - low) / span, 0.0, 1.0)
+    return scaled.astype(np.float32), blank
+
+
+def patch_corners(length, size, stride):
+    """First-pixel positions of the windows of ``size`` with step ``stride`` along one axis."""
+    if length < size:
+        return np.zeros(0, dtype=int)
+    return np.arange(0, length - size + 1, stride)
+
+
+def extract_patches(scaled, size, overlap=0.5, blank=None, max_blank_fraction=0.5):
+    """Cut a scaled image into overlapping square patches (paper §IV).
+
+    Parameters
+    ----------
+    scaled : ndarray, 2-D
+        Image already in [0, 1] (see :func:`scale_to_unit`).
+    size : int
+        Patch side in pixels (the paper uses 8, 16, 32, 64).
+    overlap : float
+        Fraction of a patch shared with its neighbour; 0.5 gives stride = size / 2.
+    blank : ndarray of bool, optional
+        Blank-pixel mask of the image; patches with more than ``max_blank_fraction`` blank
+        pixels are dropped.
+    max_blank_fraction : float
+        Largest blank fraction a kept patch may have.
+
+    Returns
+    -------
+    Patches
+    """
+    scaled = np.asarray(scaled, dtype=np.float32)
+    stride = max(1, int(round(size * (1.0 - overlap))))
+    ys = patch_corners(scaled.shape[0], size, stride)
+    xs = patch_corners(scaled.shape[1], size, stride)
+    rows, cols = (grid.ravel() for grid in np.meshgrid(ys, xs, indexing="ij"))
+    windows = np.lib.stride_tricks.sliding_window_view(scaled, (size, size))
+    pixels = windows[rows, cols]
+    if blank is not None and len(rows):
+        blank_windows = np.lib.stride_tricks.sliding_window_view(blank, (size, size))
+        keep = blank_windows[rows, cols].mean(axis=(1, 2)) <= max_blank_fraction
+        rows, cols, pixels = rows[keep], cols[keep], pixels[keep]
+    return Patches(pixels=np.ascontiguousarray(pixels, dtype=np.float32), rows=rows, cols=cols,
+                   size=int(size), stride=stride, image_shape=tuple(scaled.shape))

@@ -1,0 +1,95 @@
+"""Files written for one field in ``runs/stellarvae/<FIELD>/`` (all atomic).
+
+* ``heat_map.fits`` -- primary HDU: the summed heat map with the image's celestial WCS;
+  extensions ``VOTES8`` ... ``VOTES64`` (per-size vote fractions) and ``REGION`` (uint8 mask of
+  the detected region), all with the same WCS.
+* ``detection.ecsv`` -- one row per method (``vae``, ``star_counts``, ``knn_density``):
+  centre (deg), radius (arcsec), members, IoU against the reference and the truth circles,
+  centre offsets, and the reference / truth / paper values of the field.
+* ``detection.json`` -- the same rows plus run facts (seed, options, timings, GMM attempts,
+  training epochs) and the input fingerprint that lets a rerun skip a finished field.
+* ``detection.reg`` -- ds9 regions (ICRS): every circle and centre, colour-coded as in
+  ``detection.png``.
+"""
+import astropy.units as u
+import numpy as np
+from astropy.io import fits
+from astropy.table import Table
+
+from data_prep.files import write_fits, write_json, write_table, write_text
+
+COLUMN_UNITS = {"ra": u.deg, "dec": u.deg, "radius_arcsec": u.arcsec,
+                "area_arcsec2": u.arcsec ** 2, "offset_reference_arcsec": u.arcsec,
+                "offset_truth_arcsec": u.arcsec, "ref_ra": u.deg, "ref_dec": u.deg,
+                "ref_radius_arcsec": u.arcsec, "truth_ra": u.deg, "truth_dec": u.deg,
+                "truth_radius_arcsec": u.arcsec, "paper_radius_arcsec": u.arcsec}
+
+REGION_COLOURS = {"vae": "red", "star_counts": "orange", "knn_density": "magenta",
+                  "reference": "black", "truth": "cyan"}
+
+
+def write_heat_map_fits(path, heat, region, vote_maps, wcs):
+    """Heat map, per-size vote maps and region mask with the image's WCS."""
+    header = wcs.celestial.to_header()
+    primary = fits.PrimaryHDU(np.asarray(heat, np.float32), header=header)
+    primary.header["BUNIT"] = ("votes", "sum of per-size max-normalised vote fractions")
+    hdus = [primary]
+    for size, votes in sorted(vote_maps.items()):
+        hdus.append(fits.ImageHDU(np.asarray(votes, np.float32), header=header,
+                                  name=f"VOTES{size}"))
+    hdus.append(fits.ImageHDU(region.astype(np.uint8), header=header, name="REGION"))
+    write_fits(path, fits.HDUList(hdus))
+
+
+def detection_table(rows, meta):
+    """An astropy Table of detection rows (dicts) with units in the column meta."""
+    table = Table(rows=rows, names=list(rows[0]))
+    for name, unit in COLUMN_UNITS.items():
+        if name in table.colnames:
+            table[name].unit = unit
+    table.meta.update(meta)
+    return table
+
+
+def write_detection_table(path, rows, meta):
+    """``detection.ecsv``."""
+    write_table(path, detection_table(rows, meta), format="ascii.ecsv")
+
+
+def write_summary_json(path, summary):
+    """``detection.json`` (NaN written as null)."""
+    write_json(path, _nan_to_none(summary))
+
+
+def _nan_to_none(value):
+    if isinstance(value, dict):
+        return {key: _nan_to_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(item) for item in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def ds9_region_text(circles):
+    """ds9 region file text for ``(label, style, SkyCoord centre, radius arcsec)`` circles."""
+    lines = ["# Region file format: DS9 version 4.1", "# StellarVAE detections", "icrs"]
+    for label, style, centre, radius in circles:
+        if not np.isfinite(radius):
+            continue
+        colour = REGION_COLOURS[style]
+        dash = "" if style in ("vae", "reference") else " dash=1"
+        lines.append(f'circle({centre.ra.deg:.6f},{centre.dec.deg:+.6f},{radius:.2f}") '
+                     f'# color={colour}{dash} text={{{label}}}')
+        lines.append(f"point({centre.ra.deg:.6f},{centre.dec.deg:+.6f}) "
+                     f"# point={'x' if style == 'vae' else 'cross'} color={colour}")
+    return "\n".join(lines) + "\n"
+
+
+def write_ds9_regions(path, circles):
+    """``detection.reg``."""
+    write_text(path, ds9_region_text(circles))

@@ -1,0 +1,283 @@
+"""One field end to end: patches -> DeepVAE -> GMM -> heat map -> measurements -> files.
+
+Shared by ``stellarvae train`` (named fields, :mod:`stellarvae.run_field`) and
+``stellarvae detect`` (any FITS image, :mod:`stellarvae.detect_image`). The steps follow the
+paper: §IV patches of 8, 16, 32 and 64 px, one DeepVAE each (§III), a two-component GMM on the
+latent features of each size (§III-E), the heat map of the four sizes and its 0.7 x max region
+(§IV), centre, radius, members and IoU (§V). The catalogue baselines
+(:mod:`stellarvae.baselines`) are measured on the same field and written beside the VAE.
+
+Evaluation circles: the reference circle is the Tej et al. (2006) radius centred on the IRAS
+position (Table I fields only); the truth circle (simulated fields) is the truth row nearest the
+image centre. IoU and centre offset are reported against each circle that exists.
+"""
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+from astropy.coordinates import SkyCoord
+
+from data_prep.errors import InputError
+from data_prep.files import atomic_path
+from data_prep.patches import PATCH_SIZES, extract_patches, scale_to_unit
+from stellarvae import baselines, heat_map, latent_gmm, measure, outputs, plots
+from stellarvae.training import TrainingOptions, encode_patches, train_vae
+
+MIN_IMAGE_PX = 64
+RESULT_FILE = "detection.json"
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """Everything that changes a field's result besides the data and the seed."""
+
+    training: TrainingOptions = field(default_factory=TrainingOptions)
+    patch_sizes: tuple = PATCH_SIZES
+    threshold_fraction: float = heat_map.THRESHOLD_FRACTION
+    baselines: tuple = baselines.BASELINES
+
+
+@dataclass
+class FieldData:
+    """The inputs of one field.
+
+    Attributes
+    ----------
+    name : str
+        Path-safe name (output directory).
+    label : str
+        Name for titles.
+    image : ndarray, 2-D
+        K-band image (any flux unit; NaN = blank).
+    wcs : astropy.wcs.WCS
+        Celestial WCS of ``image``.
+    stars : Table
+        Catalogue stars (``ra``, ``dec`` deg, ``kmag``).
+    truth : Table or None
+        Simulated clusters (``ra``, ``dec``, ``radius_arcsec``, ``n_members``).
+    reference : stellarvae.fields.Field or None
+        Table I field with the reference radius and members.
+    """
+
+    name: str
+    label: str
+    image: np.ndarray
+    wcs: object
+    stars: object
+    truth: object = None
+    reference: object = None
+
+
+def check_field_data(data, where):
+    """Raise :class:`InputError` for inputs the method cannot use.
+
+    ``where`` names the input (a file or field) in the message.
+    """
+    image = np.asarray(data.image)
+    if image.ndim != 2:
+        raise InputError(f"{where}: the image must be 2-D, not {image.ndim}-D")
+    if data.wcs is None or not data.wcs.has_celestial:
+        raise InputError(f"{where}: the image has no celestial WCS (RA/Dec); "
+                         "give a FITS image with a sky WCS")
+    if min(image.shape) < MIN_IMAGE_PX:
+        raise InputError(f"{where}: the image is {image.shape[1]}x{image.shape[0]} px; "
+                         f"StellarVAE needs at least {MIN_IMAGE_PX}x{MIN_IMAGE_PX} px "
+                         "(its largest patch)")
+    if not np.isfinite(image).any():
+        raise InputError(f"{where}: every pixel of the image is blank (NaN); "
+                         "check the file or choose another field")
+    if data.stars is None or len(data.stars) == 0:
+        raise InputError(f"{where}: the star catalogue is empty; members and IoU need "
+                         "catalogue stars (give --catalog or another field)")
+
+
+def fingerprint(data, options, seed):
+    """SHA-256 of the image, the catalogue, the options and the seed."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(data.image, dtype=np.float32).tobytes())
+    digest.update(data.wcs.celestial.to_header_string().encode())
+    for column in ("ra", "dec"):
+        digest.update(np.asarray(data.stars[column], np.float64).tobytes())
+    digest.update(json.dumps({"options": asdict(options), "seed": int(seed)},
+                             sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def is_finished(out_dir, digest):
+    """True when ``out_dir`` holds a detection made from the same inputs."""
+    path = Path(out_dir) / RESULT_FILE
+    if not path.exists():
+        return False
+    try:
+        return json.loads(path.read_text()).get("fingerprint") == digest
+    except json.JSONDecodeError:
+        return False
+
+
+def vae_votes(scaled, blank, size, options, seed, run_dir):
+    """Train one DeepVAE on the patches of ``size``, cluster its latent space, vote.
+
+    Returns
+    -------
+    dict
+        ``votes`` (pixel vote fractions), ``latent`` (z_mu, z_sigma, is_cluster, rows, cols),
+        ``info`` (counts, epochs, NELBO, GMM attempts) for the summary.
+    """
+    patches = extract_patches(scaled, size, blank=blank)
+    if len(patches) < 4:
+        raise InputError(f"only {len(patches)} usable {size} px patches: the image is too "
+                         "small or mostly blank")
+    x = patches.flat()
+    start = time.perf_counter()
+    model, history = train_vae(x, options.training, seed=seed + size,
+                               log_dir=run_dir / "tensorboard" / f"patch{size}")
+    with atomic_path(run_dir / "models" / f"vae_patch{size}.weights.h5") as tmp:
+        model.save_weights(str(tmp))
+    z_mu, z_sigma = encode_patches(model, x)
+    features = latent_gmm.latent_features(z_mu, z_sigma)
+    mixture = latent_gmm.fit_latent_gmm(features, seed=seed)
+    labels = mixture.labels(features)
+    cluster = latent_gmm.cluster_component(labels, x.mean(axis=1))
+    is_cluster = labels == cluster
+    with atomic_path(run_dir / "models" / f"gmm_patch{size}.npz") as tmp:
+        np.savez(tmp, weights=mixture.gmm.weights_, means=mixture.gmm.means_,
+                 covariances=mixture.gmm.covariances_, cluster_component=cluster)
+    votes = heat_map.vote_map(scaled.shape, patches.rows, patches.cols, size, is_cluster)
+    info = {"patches": len(patches), "training_patches": min(len(patches),
+                                                             options.training.max_train_patches),
+            "epochs": len(history["nelbo"]), "final_nelbo": history["nelbo"][-1],
+            "final_reconstruction": history["reconstruction"][-1],
+            "final_kl": history["kl"][-1], "gmm_attempts": mixture.attempts,
+            "gmm_accepted": mixture.accepted, "cluster_patches": int(is_cluster.sum()),
+            "seconds": time.perf_counter() - start}
+    latent = {"z_mu": z_mu, "z_sigma": z_sigma, "is_cluster": is_cluster,
+              "rows": patches.rows, "cols": patches.cols}
+    return {"votes": votes, "latent": latent, "info": info}
+
+
+def truth_circle(truth, wcs, shape):
+    """(centre, radius arcsec, members) of the truth row nearest the image centre, or None."""
+    if truth is None or len(truth) == 0:
+        return None
+    centre = wcs.celestial.pixel_to_world((shape[1] - 1) / 2.0, (shape[0] - 1) / 2.0)
+    coords = SkyCoord(np.asarray(truth["ra"], float) * u.deg,
+                      np.asarray(truth["dec"], float) * u.deg)
+    row = truth[int(np.argmin(coords.separation(centre).arcsec))]
+    return (SkyCoord(float(row["ra"]) * u.deg, float(row["dec"]) * u.deg),
+            float(row["radius_arcsec"]), int(row["n_members"]))
+
+
+def score(detection, data, reference, truth):
+    """One detection-table row: the detection and its comparison with reference and truth."""
+    nan = float("nan")
+    row = {"field": data.name, "method": detection.method, "ra": detection.ra_deg,
+           "dec": detection.dec_deg, "radius_arcsec": detection.radius_arcsec,
+           "area_arcsec2": detection.area_arcsec2, "members": detection.members,
+           "x_pix": detection.x_pix, "y_pix": detection.y_pix}
+    found = np.isfinite(detection.ra_deg)
+    for prefix, circle in (("reference", reference), ("truth", truth)):
+        short = "ref" if prefix == "reference" else "truth"
+        if circle is None:
+            row.update({f"iou_{prefix}": nan, f"offset_{prefix}_arcsec": nan, f"{short}_ra": nan,
+                        f"{short}_dec": nan, f"{short}_radius_arcsec": nan,
+                        f"{short}_members": nan})
+            continue
+        centre, radius, members = circle
+        row[f"iou_{prefix}"] = (measure.iou_over_stars(data.stars, detection.centre(),
+                                                       detection.radius_arcsec, centre, radius)
+                                if found else 0.0)
+        row[f"offset_{prefix}_arcsec"] = (float(detection.centre().separation(centre).arcsec)
+                                          if found else nan)
+        row.update({f"{short}_ra": float(centre.ra.deg), f"{short}_dec": float(centre.dec.deg),
+                    f"{short}_radius_arcsec": radius, f"{short}_members": float(members)})
+    paper = data.reference
+    row["paper_radius_arcsec"] = paper.paper_radius_arcsec if paper else nan
+    row["paper_members"] = float(paper.paper_members) if paper else nan
+    row["paper_iou_percent"] = paper.paper_iou_percent if paper else nan
+    return row
+
+
+def process_field(data, out_root, options=None, seed=0, where=None, force=False):
+    """Run StellarVAE and the baselines on one field and write every output.
+
+    Parameters
+    ----------
+    data : FieldData
+    out_root : path
+        Results go to ``out_root / data.name``.
+    options : PipelineOptions, optional
+    seed : int
+    where : str, optional
+        How error messages name the input (default: the field name).
+    force : bool
+        Redo a field that is already finished with the same inputs.
+
+    Returns
+    -------
+    dict
+        The summary written to ``detection.json`` (``skipped`` True when reused).
+    """
+    options = options or PipelineOptions()
+    check_field_data(data, where or data.name)
+    run_dir = Path(out_root) / data.name
+    digest = fingerprint(data, options, seed)
+    if not force and is_finished(run_dir, digest):
+        summary = json.loads((run_dir / RESULT_FILE).read_text())
+        summary["skipped"] = True
+        return summary
+    (run_dir / "models").mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    image = np.asarray(data.image, dtype=np.float32)
+    scaled, blank = scale_to_unit(image)
+    per_size = {size: vae_votes(scaled, blank, size, options, seed, run_dir)
+                for size in options.patch_sizes}
+    vote_maps = {size: result["votes"] for size, result in per_size.items()}
+    heat = heat_map.combined_heat_map(list(vote_maps.values()))
+    region = heat_map.peak_region(heat, options.threshold_fraction)
+    detections = [measure.measure_region(heat, region, data.wcs, "vae")]
+    for method in options.baselines:
+        detections.append(baselines.baseline_detection(method, data.stars, data.wcs,
+                                                        image.shape)[2])
+    for detection in detections:
+        if np.isfinite(detection.ra_deg):
+            detection.members = measure.count_members(data.stars, detection)
+    reference = None
+    if data.reference is not None and data.reference.has_reference:
+        reference = (SkyCoord(data.reference.ra_deg * u.deg, data.reference.dec_deg * u.deg),
+                     data.reference.ref_radius_arcsec, data.reference.ref_members)
+    truth = truth_circle(data.truth, data.wcs, image.shape)
+    rows = [score(detection, data, reference, truth) for detection in detections]
+    circles = [(d.method, d.method, d.centre(), d.radius_arcsec) for d in detections]
+    if reference is not None:
+        circles.append(("Tej et al. 2006", "reference", reference[0], reference[1]))
+    if truth is not None:
+        circles.append(("truth", "truth", truth[0], truth[1]))
+
+    write_outputs(run_dir, data, heat, region, vote_maps, per_size, circles, options)
+    summary = {"field": data.name, "label": data.label, "seed": int(seed),
+               "fingerprint": digest, "options": asdict(options),
+               "pixel_scale_arcsec": measure.pixel_scale_arcsec(data.wcs),
+               "image_shape": list(image.shape), "n_stars": len(data.stars),
+               "detections": rows, "per_patch_size": {str(s): r["info"]
+                                                      for s, r in per_size.items()},
+               "seconds": time.perf_counter() - start, "skipped": False}
+    outputs.write_detection_table(run_dir / "detection.ecsv", rows,
+                                  {"field": data.name, "label": data.label, "seed": int(seed)})
+    outputs.write_summary_json(run_dir / RESULT_FILE, summary)
+    return summary
+
+
+def write_outputs(run_dir, data, heat, region, vote_maps, per_size, circles, options):
+    """Heat-map FITS, ds9 regions and the three figures of one field."""
+    outputs.write_heat_map_fits(run_dir / "heat_map.fits", heat, region, vote_maps, data.wcs)
+    outputs.write_ds9_regions(run_dir / "detection.reg", circles)
+    plots.plot_latent_space({size: r["latent"] for size, r in per_size.items()},
+                            run_dir / "latent_space.png", data.label)
+    plots.plot_heat_map(heat, region, data.wcs, run_dir / "heat_map.png", data.label,
+                        options.threshold_fraction)
+    plots.plot_detection(np.asarray(data.image, np.float32), data.stars, circles, data.wcs,
+                         run_dir / "detection.png", data.label)
