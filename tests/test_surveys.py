@@ -422,3 +422,14 @@ def test_read_fits_image_rejects_truncated_file(tmp_path):
     path.write_bytes(fits_bytes(1.0, 2.0, 40, 1.0)[:4000])
     with pytest.raises(InputError, match="truncated"):
         read_fits_image(path)
+
+
+def test_tfrecords_from_sdss_offline_exits_2_with_one_line(web, tmp_path, capsys):
+    pytest.importorskip("data_prep.deepcee_dataset")
+    from deepcee.cli import main
+    start = time.monotonic()
+    status = main(["tfrecords", "--source", "sdss", "--out", str(tmp_path / "out"),
+                   "--cache", str(tmp_path / "cache")])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and time.monotonic() - start < 30
+    assert "\n" not in err and "VizieR" in err and err.endswith("use SOURCE=sim")
