@@ -25,7 +25,10 @@ WEN_TABLE = "J/ApJS/199/34/table1"      # Wen, Han & Liu (2012), 132,684 cluster
 REDMAPPER_TABLE = "J/ApJ/785/104/table1"  # Rykoff et al. (2014), redMaPPer SDSS DR8 v5.10
 TWOMASS_PSC = "II/246/out"               # 2MASS All-Sky Point Source Catalog
 
-WEN_FIELDS = ("WHL", "RAJ2000", "DEJ2000", "zph", "zsp", "rmag", "r200", "RL*", "N200", "Other")
+# Every column of Wen's table (it has about a dozen): the reader picks the ones it needs by
+# name (WHL, RAJ2000, DEJ2000, zph, zsp, rmag, r200, RL*, N200, Other), so a column label
+# spelled differently at VizieR cannot make the query itself fail.
+WEN_FIELDS = ("**",)
 REDMAPPER_FIELDS = ("Name", "RAJ2000", "DEJ2000", "zlambda", "lambda")
 TWOMASS_FIELDS = ("RAJ2000", "DEJ2000", "Kmag", "Rflg", "Qflg")
 
