@@ -90,6 +90,11 @@ def _column(table, names):
     return next((name for name in names if name in table.colnames), None)
 
 
+def _numbers(column):
+    """A column as a float array, masked entries NaN (ValueError if it is not numeric)."""
+    return np.ma.asarray(column).astype(float).filled(np.nan)
+
+
 def read_star_catalog(path):
     """Stars from a user's table (ECSV, FITS, VOTable, CSV) with RA/Dec columns in degrees.
 
@@ -120,11 +125,14 @@ def read_star_catalog(path):
             raise InputError(f"{path}: no RA/Dec columns (have {', '.join(table.colnames)}); "
                              "name them ra and dec, in degrees")
         kmag = _column(table, _KMAG_NAMES)
-        stars = catalogues.raw_columns(table, {"ra": (ra,), "dec": (dec,)}, str(path))
-        stars = Table({"ra": np.asarray(stars["ra"], float) * u.deg,
-                       "dec": np.asarray(stars["dec"], float) * u.deg,
-                       "kmag": (np.ma.asarray(table[kmag]).astype(float).filled(np.nan)
-                                if kmag else np.full(len(table), np.nan)) * u.mag})
+        try:
+            stars = Table({"ra": _numbers(table[ra]) * u.deg,
+                           "dec": _numbers(table[dec]) * u.deg,
+                           "kmag": (_numbers(table[kmag]) if kmag
+                                    else np.full(len(table), np.nan)) * u.mag})
+        except ValueError:
+            raise InputError(f"{path}: columns {ra}, {dec}{', ' + kmag if kmag else ''} must be "
+                             "numbers (RA, Dec in degrees)") from None
     if len(stars) == 0:
         raise InputError(f"{path}: no stars in the table; give a catalogue with at least one star")
     return stars

@@ -137,3 +137,10 @@ def test_read_star_catalog_rejects_unusable_tables(tmp_path, case, message):
         path.write_text("# %ECSV 1.0\n# ---\nthis is not a table\x00")
     with pytest.raises(InputError, match=message):
         read_star_catalog(path)
+
+
+def test_read_star_catalog_rejects_sexagesimal_text(tmp_path):
+    path = tmp_path / "stars.ecsv"
+    Table({"ra": ["06 08 00.1"], "dec": ["+20 36 00"]}).write(path)
+    with pytest.raises(InputError, match="must be numbers"):
+        read_star_catalog(path)
