@@ -65,21 +65,24 @@ def plot_centre_offsets(all_kpc, tp_kpc, radius_kpc, threshold, path, title):
     _save(figure, path)
 
 
-def plot_completeness(completeness, z_edges, richness_edges, counts, threshold, path, title):
-    """Heat map of completeness (fraction recovered) in redshift x richness bins, each cell
-    labelled ``recovered/injected``."""
-    figure, axes = plt.subplots(figsize=(6.5, 4.8))
-    mesh = axes.pcolormesh(z_edges, richness_edges, np.ma.masked_invalid(completeness.T),
-                           vmin=0, vmax=1, cmap="viridis")
-    figure.colorbar(mesh, ax=axes, label=f"completeness (score > {threshold:.2f})")
+def plot_completeness(completeness, z_values, richness_edges, counts, threshold, path, title):
+    """Heat map of completeness (fraction recovered): one column per injection redshift, one
+    row per richness bin, each cell labelled ``recovered/injected``."""
     recovered, injected = counts
-    for i in range(len(z_edges) - 1):
-        for j in range(len(richness_edges) - 1):
-            axes.text((z_edges[i] + z_edges[i + 1]) / 2,
-                      (richness_edges[j] + richness_edges[j + 1]) / 2,
-                      f"{recovered[i, j]}/{injected[i, j]}", ha="center", va="center",
-                      fontsize=8, color="white")
-    axes.set(xlabel="redshift", ylabel="richness $R_{L*}$", title=title)
+    n_z, n_r = completeness.shape
+    figure, axes = plt.subplots(figsize=(1.1 * n_z + 2.5, 0.8 * n_r + 1.8))
+    mesh = axes.pcolormesh(np.arange(n_z + 1), np.arange(n_r + 1),
+                           np.ma.masked_invalid(completeness.T), vmin=0, vmax=1, cmap="viridis")
+    figure.colorbar(mesh, ax=axes, label=f"completeness (score > {threshold:.2f})")
+    for i in range(n_z):
+        for j in range(n_r):
+            axes.text(i + 0.5, j + 0.5, f"{recovered[i, j]}/{injected[i, j]}", ha="center",
+                      va="center", fontsize=9,
+                      color="black" if completeness[i, j] > 0.6 else "white")
+    axes.set_xticks(np.arange(n_z) + 0.5, [f"{z:g}" for z in z_values])
+    axes.set_yticks(np.arange(n_r) + 0.5, [f"{lo:g}-{hi:g}" for lo, hi in
+                                           zip(richness_edges[:-1], richness_edges[1:])])
+    axes.set(xlabel="injected redshift", ylabel="richness $R_{L*}$", title=title)
     _save(figure, path)
 
 
