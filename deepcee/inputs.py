@@ -63,13 +63,21 @@ def pad_boxes(boxes, max_boxes=MAX_BOXES):
 
 
 def _epoch_records(files, epoch, seed, shuffle_buffer, num_readers):
-    """The serialized records of one epoch, in an order drawn from ``(seed, epoch)``."""
-    epoch_seed = seed * 1_000_003 + epoch
-    shards = tf.data.Dataset.from_tensor_slices(files).shuffle(
-        len(files), seed=epoch_seed, reshuffle_each_iteration=False)
-    records = shards.interleave(tf.data.TFRecordDataset, cycle_length=num_readers,
-                                block_length=1)
-    return records.shuffle(shuffle_buffer, seed=epoch_seed, reshuffle_each_iteration=False)
+    """The serialized records of one epoch, in an order drawn from ``(seed, epoch)``.
+
+    The shards are permuted, read interleaved, and the records permuted within consecutive
+    blocks of ``shuffle_buffer``; every permutation is stateless, so any epoch can be
+    rebuilt from its number alone.
+    """
+    seed = tf.cast(seed, tf.int64)
+    order = tf.random.experimental.stateless_shuffle(tf.constant(files),
+                                                     seed=tf.stack([seed, epoch]))
+    records = tf.data.Dataset.from_tensor_slices(order).interleave(
+        tf.data.TFRecordDataset, cycle_length=num_readers, block_length=1)
+    blocks = records.batch(shuffle_buffer).enumerate().map(
+        lambda index, block: tf.random.experimental.stateless_shuffle(
+            block, seed=tf.stack([seed, epoch * 1_000_003 + index + 1])))
+    return blocks.unbatch()
 
 
 def count_records(files):
@@ -97,7 +105,7 @@ def training_dataset(files, batch_size, seed=0, random_flip=True, start_example=
     start_example : int
         Index of the first example to yield (``step * batch_size`` when resuming).
     shuffle_buffer : int
-        Records held for shuffling within an epoch.
+        Records shuffled together within an epoch (``shuffle_buffer_size``).
 
     Returns
     -------
