@@ -1,0 +1,183 @@
+"""The Faster R-CNN model end to end on a tiny config: loss keys and weights, gradients
+(none through the proposal coordinates), detection outputs, OD API variable names, config
+errors."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import data_prep  # noqa: F401
+import tensorflow as tf
+from google.protobuf import text_format
+
+from data_prep.errors import InputError
+from deepcee.model_builder import build_model
+from deepcee.odapi_names import odapi_variable_map, restore_odapi_checkpoint
+from protos import pipeline_pb2
+
+LOSS_KEYS = ["Loss/RPNLoss/localization_loss", "Loss/RPNLoss/objectness_loss",
+             "Loss/BoxClassifierLoss/localization_loss",
+             "Loss/BoxClassifierLoss/classification_loss"]
+
+
+def small_config(repo_root, **overrides):
+    """The tiny pipeline config at 128 x 128 px with few proposals."""
+    config = pipeline_pb2.TrainEvalPipelineConfig()
+    text_format.Parse((repo_root / "pipeline_configs/deepcee_tiny.config").read_text(), config)
+    frcnn = config.model.faster_rcnn
+    frcnn.image_resizer.fixed_shape_resizer.height = 128
+    frcnn.image_resizer.fixed_shape_resizer.width = 128
+    frcnn.first_stage_max_proposals = 16
+    frcnn.second_stage_batch_size = 8
+    nms = frcnn.second_stage_post_processing.batch_non_max_suppression
+    nms.max_detections_per_class = nms.max_total_detections = 10
+    for name, value in overrides.items():
+        setattr(frcnn, name, value)
+    return config.model
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_model(small_config(Path(__file__).resolve().parents[1]), seed=3)
+
+
+IMAGES = tf.constant(np.random.default_rng(0).uniform(0, 255, (2, 150, 110, 3)), tf.float32)
+GT_VALID = tf.constant([[True, False], [True, True]])
+
+
+@pytest.fixture(scope="module")
+def gt_boxes(model):
+    """Ground truth on the first RPN proposal of each image, so that the untrained model has
+    positive proposals (the OD API does not add ground truth to the proposals)."""
+    proposals, _, _ = model.proposals(model.first_stage(IMAGES, training=True))
+    first = proposals[:, 0].numpy() / 128.0
+    return tf.constant([[first[0], [0, 0, 0, 0]], [first[1], [0.5, 0.5, 0.9, 0.95]]],
+                       tf.float32)
+
+
+def test_loss_keys_weights_and_total(model, gt_boxes):
+    loss = model.loss(IMAGES, gt_boxes, GT_VALID)
+    assert sorted(loss) == sorted(LOSS_KEYS + ["Loss/total_loss"])
+    values = {key: float(value) for key, value in loss.items()}
+    assert all(np.isfinite(v) and v >= 0 for v in values.values())
+    assert values["Loss/RPNLoss/objectness_loss"] > 0
+    assert values["Loss/BoxClassifierLoss/classification_loss"] > 0
+    assert values["Loss/BoxClassifierLoss/localization_loss"] > 0
+    np.testing.assert_allclose(values["Loss/total_loss"], sum(values[k] for k in LOSS_KEYS),
+                               rtol=1e-5)
+    assert all(value.dtype == tf.float32 and value.shape == () for value in loss.values())
+
+
+def test_gradients_reach_every_stage_but_not_proposal_coordinates(model, gt_boxes):
+    with tf.GradientTape(persistent=True) as tape:
+        loss = model.loss(IMAGES, gt_boxes, GT_VALID)
+        classifier = (loss["Loss/BoxClassifierLoss/localization_loss"]
+                      + loss["Loss/BoxClassifierLoss/classification_loss"])
+    grads = tape.gradient(loss["Loss/total_loss"], model.trainable_variables)
+    missing = [v.name for v, g in zip(model.trainable_variables, grads) if g is None]
+    assert not missing
+    names = odapi_variable_map(model)
+    for name in ["FirstStageFeatureExtractor/InceptionV2/Conv2d_1a_7x7/depthwise_weights",
+                 "Conv/weights", "FirstStageBoxPredictor/ClassPredictor/weights",
+                 "SecondStageFeatureExtractor/InceptionV2/Mixed_5c/Branch_3/Conv2d_0b_1x1/weights",
+                 "SecondStageBoxPredictor/BoxEncodingPredictor/weights"]:
+        assert float(tf.norm(tape.gradient(loss["Loss/total_loss"], names[name]))) > 0, name
+    # the detection network's losses reach the feature network through the cropped features
+    backbone = "FirstStageFeatureExtractor/InceptionV2/Mixed_4e/Branch_0/Conv2d_0a_1x1/weights"
+    assert float(tf.norm(tape.gradient(classifier, names[backbone]))) > 0
+    # ... but not the RPN, whose outputs reach them only as proposal boxes (footnote 7)
+    for name in ["Conv/weights", "FirstStageBoxPredictor/BoxEncodingPredictor/weights",
+                 "FirstStageBoxPredictor/ClassPredictor/weights"]:
+        assert tape.gradient(classifier, names[name]) is None, name
+
+
+def test_detect_outputs(model):
+    detections = tf.function(model.detect)(tf.cast(IMAGES, tf.uint8))
+    boxes = detections["detection_boxes"].numpy()
+    scores = detections["detection_scores"].numpy()
+    count = detections["num_detections"].numpy()
+    assert boxes.shape == (2, 10, 4) and scores.shape == (2, 10)
+    assert detections["detection_classes"].shape == (2, 10) and count.shape == (2,)
+    assert ((boxes >= 0) & (boxes <= 1)).all()
+    assert (boxes[..., 2] >= boxes[..., 0]).all() and (boxes[..., 3] >= boxes[..., 1]).all()
+    for i, n in enumerate(count.astype(int)):
+        assert 1 <= n <= 10
+        assert ((scores[i, :n] > 0) & (scores[i, :n] <= 1)).all()
+        assert (np.diff(scores[i, :n]) <= 0).all() and (scores[i, n:] == 0).all()
+        assert (detections["detection_classes"].numpy()[i, :n] == 1).all()
+
+
+def test_detect_batch_of_one_with_unknown_size(model):
+    serve = tf.function(model.detect,
+                        input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32)])
+    detections = serve(IMAGES[:1, :100, :90])
+    assert detections["detection_boxes"].shape == (1, 10, 4)
+
+
+def test_training_anchors_stay_inside_the_image(model):
+    anchors, kept = model.anchors((8, 8), training=True)
+    assert len(anchors) < 8 * 8 * 12 and len(kept) == len(anchors)
+    assert (anchors[:, :2] >= 0).all() and (anchors[:, 2:] <= 128).all()
+    inference_anchors, _ = model.anchors((8, 8), training=False)
+    assert len(inference_anchors) == 8 * 8 * 12
+
+
+def test_odapi_variable_map_covers_every_variable_once(model):
+    names = odapi_variable_map(model)
+    model_variables = [v for v in model.variables if "StateVar" not in v.name]
+    assert len(names) == len(model_variables)
+    assert len({id(v) for v in names.values()}) == len(names)
+    assert {id(v) for v in names.values()} == {id(v) for v in model_variables}
+    expected_shapes = {
+        "FirstStageFeatureExtractor/InceptionV2/Conv2d_1a_7x7/depthwise_weights": [7, 7, 3, 8],
+        "FirstStageFeatureExtractor/InceptionV2/Conv2d_1a_7x7/pointwise_weights": [1, 1, 24, 64],
+        "FirstStageFeatureExtractor/InceptionV2/Conv2d_1a_7x7/BatchNorm/gamma": [64],
+        "FirstStageFeatureExtractor/InceptionV2/Mixed_4e/Branch_3/Conv2d_0b_1x1/weights":
+            [1, 1, 576, 96],
+        "FirstStageFeatureExtractor/InceptionV2/Mixed_4e/Branch_2/Conv2d_0c_3x3/"
+        "BatchNorm/moving_variance": [192],
+        "Conv/weights": [3, 3, 576, 512], "Conv/biases": [512],
+        "FirstStageBoxPredictor/BoxEncodingPredictor/weights": [1, 1, 512, 48],
+        "FirstStageBoxPredictor/ClassPredictor/weights": [1, 1, 512, 24],
+        "SecondStageFeatureExtractor/InceptionV2/Mixed_5a/Branch_1/Conv2d_1a_3x3/weights":
+            [3, 3, 256, 256],
+        "SecondStageFeatureExtractor/InceptionV2/Mixed_5c/Branch_0/Conv2d_0a_1x1/weights":
+            [1, 1, 1024, 352],
+        "SecondStageBoxPredictor/BoxEncodingPredictor/weights": [1024, 4],
+        "SecondStageBoxPredictor/ClassPredictor/biases": [2],
+    }
+    for name, shape in expected_shapes.items():
+        assert names[name].shape.as_list() == shape, name
+    convs = [n for n in names if n.endswith("/weights") and "Stage" in n and "Predictor" not in n]
+    # slim inception_v2: Conv2d_2b, 2c; 7 per Mixed block, 5 in Mixed_4a and 5a (separable 1a apart)
+    assert len(convs) == 2 + 7 * 8 + 5 * 2
+    assert not any(n.endswith("/biases") and "InceptionV2" in n for n in names)
+
+
+def test_restore_odapi_checkpoint(model, tmp_path):
+    names = odapi_variable_map(model)
+    saved = {name: variable.numpy() + 1.0 for name, variable in names.items()
+             if "Mixed_5" not in name}
+    prefix = str(tmp_path / "model.ckpt")
+    tf.raw_ops.SaveV2(prefix=prefix, tensor_names=list(saved), shape_and_slices=[""] * len(saved),
+                      tensors=list(saved.values()))
+    missing = restore_odapi_checkpoint(model, prefix)
+    assert missing and all("Mixed_5" in name for name in missing)
+    for name in ["Conv/weights", "FirstStageFeatureExtractor/InceptionV2/Mixed_3b/Branch_0/"
+                 "Conv2d_0a_1x1/BatchNorm/moving_mean"]:
+        np.testing.assert_array_equal(names[name].numpy(), saved[name])
+    with pytest.raises(InputError):
+        restore_odapi_checkpoint(model, str(tmp_path / "absent.ckpt"))
+
+
+@pytest.mark.parametrize("field, value", [("num_classes", 2), ("number_of_stages", 1)])
+def test_unsupported_config_is_an_input_error(repo_root, field, value):
+    with pytest.raises(InputError, match=field):
+        build_model(small_config(repo_root, **{field: value}))
+
+
+def test_other_feature_extractor_is_an_input_error(repo_root):
+    config = small_config(repo_root)
+    config.faster_rcnn.feature_extractor.type = "faster_rcnn_resnet101"
+    with pytest.raises(InputError, match="feature_extractor"):
+        build_model(config)
