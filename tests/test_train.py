@@ -1,0 +1,260 @@
+"""Training (deepcee/train.py): schedule, run directory, fine_tune_checkpoint by OD API names,
+exact resume, SIGKILL + rerun without a lost or repeated step, and a real overfitting test."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import data_prep  # noqa: F401
+import tensorflow as tf
+
+from conftest import REPO
+from data_prep.errors import InputError
+from data_prep.tfrecord_schema import encode_example
+from deepcee import train as training
+from deepcee.config import load_pipeline_config
+
+TINY_CONFIG = REPO / "pipeline_configs" / "deepcee_tiny.config"
+SCALAR_TAGS = {"Loss/RPNLoss/localization_loss", "Loss/RPNLoss/objectness_loss",
+               "Loss/BoxClassifierLoss/localization_loss",
+               "Loss/BoxClassifierLoss/classification_loss", "Loss/total_loss",
+               "learning_rate"}
+
+
+def write_blob_records(data_dir, n_train, n_test, size=128, seed=0):
+    """Train/test shards of noisy images, each with one bright blob and its box."""
+    rng = np.random.default_rng(seed)
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for split, n in (("train", n_train), ("test", n_test)):
+        with tf.io.TFRecordWriter(str(data_dir / f"{split}-00000-of-00001.tfrecord")) as out:
+            for k in range(n):
+                image = rng.normal(30, 8, (size, size, 3))
+                cy, cx = rng.uniform(0.3, 0.7, 2) * size
+                yy, xx = np.mgrid[:size, :size]
+                blob = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (size / 12) ** 2))
+                image = np.clip(image + 200 * blob[..., None], 0, 255).astype(np.uint8)
+                half = size / 5
+                box = np.array([cy - half, cx - half, cy + half, cx + half]) / size
+                png = tf.io.encode_png(image).numpy()
+                out.write(encode_example(png, size, size, f"{split}{k}.png", f"{split}{k}",
+                                         [box], [1], ["galaxy_cluster"], {"name": ["c"]}, ""))
+    return data_dir
+
+
+def scalar_events(events_dir):
+    """{tag: [step, ...]} of the scalar summaries in every event file under ``events_dir``."""
+    tags = {}
+    for path in sorted(Path(events_dir).glob("events.out.tfevents.*")):
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = tf.compat.v1.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                tags.setdefault(value.tag, []).append(int(event.step))
+    return tags
+
+
+def checkpoint_step(model_dir):
+    latest = tf.train.latest_checkpoint(str(model_dir))
+    return None if latest is None else int(latest.rsplit("-", 1)[1])
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+def test_manual_step_schedule_as_in_the_od_api():
+    schedule = training.ManualStepLearningRate(0.1, [10, 20], [0.01, 0.001])
+    assert [float(schedule(s)) for s in (0, 9, 10, 19, 20, 99)] == pytest.approx(
+        [0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
+    warm = training.ManualStepLearningRate(0.0, [10], [0.02], warmup=True)
+    assert [float(warm(s)) for s in (0, 5, 10, 11)] == pytest.approx([0.0, 0.01, 0.02, 0.02])
+
+
+def test_optimizer_follows_the_config():
+    config = load_pipeline_config(TINY_CONFIG)
+    optimizer = training.build_optimizer(config.train_config)
+    assert optimizer.momentum == pytest.approx(0.9)
+    schedule = training.learning_rate_schedule(
+        config.train_config.optimizer.momentum_optimizer.learning_rate)
+    assert float(schedule(0)) == pytest.approx(0.004)
+    assert float(schedule(400)) == pytest.approx(0.001)
+    assert float(optimizer.learning_rate) == pytest.approx(0.004)
+    assert training.random_flip_enabled(config.train_config)
+    full = load_pipeline_config(REPO / "pipeline_configs" /
+                                "deepcee_faster_rcnn_inception_v2.config")
+    assert float(training.learning_rate_schedule(
+        full.train_config.optimizer.momentum_optimizer.learning_rate)(5000)) == \
+        pytest.approx(0.0002)  # Deep-CEE §2.1
+    assert full.train_config.gradient_clipping_by_norm == 10.0
+
+
+def test_run_dir_refuses_another_config(tmp_path):
+    training.prepare_model_dir(TINY_CONFIG, tmp_path / "run")
+    assert (tmp_path / "run" / "pipeline.config").read_text() == TINY_CONFIG.read_text()
+    same_but_steps = tmp_path / "steps.config"
+    same_but_steps.write_text(TINY_CONFIG.read_text().replace("num_steps: 20", "num_steps: 9"))
+    training.prepare_model_dir(same_but_steps, tmp_path / "run")  # --steps-like change: fine
+    other = tmp_path / "other.config"
+    other.write_text(TINY_CONFIG.read_text().replace("first_stage_max_proposals: 32",
+                                                     "first_stage_max_proposals: 30"))
+    with pytest.raises(InputError, match="another pipeline config.*RUN="):
+        training.prepare_model_dir(other, tmp_path / "run")
+
+
+def test_logged_steps_reads_event_files(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default():
+        for step in (1, 2, 5):
+            tf.summary.scalar("Loss/total_loss", 1.0, step=step)
+        tf.summary.scalar("learning_rate", 1.0, step=7)
+    writer.flush()
+    assert training.logged_steps(tmp_path) == {1, 2, 5}
+
+
+# --- fine_tune_checkpoint -----------------------------------------------------------------------
+
+def test_fine_tune_checkpoint_loads_od_api_names(tmp_path):
+    from deepcee.model_builder import build_model
+    from deepcee.odapi_names import odapi_variable_map
+    config = load_pipeline_config(TINY_CONFIG)
+    model = build_model(config.model)
+    names = odapi_variable_map(model)
+    rng = np.random.default_rng(0)
+    stored = {name: rng.normal(size=var.shape).astype(np.float32)
+              for name, var in names.items()}
+    left_out = "SecondStageBoxPredictor/BoxEncodingPredictor/biases"
+    del stored[left_out]
+    wrong_shape = "SecondStageBoxPredictor/ClassPredictor/weights"  # e.g. COCO's 91 classes
+    stored[wrong_shape] = np.zeros((3, 91), np.float32)
+    prefix = str(tmp_path / "model.ckpt")
+    # An OD API (TF1 Saver) checkpoint: plain variable names in a V2 bundle.
+    tf.raw_ops.SaveV2(prefix=prefix, tensor_names=list(stored),
+                      shape_and_slices=[""] * len(stored),
+                      tensors=[tf.constant(v) for v in stored.values()])
+    before = {name: var.numpy() for name, var in names.items()}
+    report = training.load_fine_tune_checkpoint(model, prefix, "detection")
+    assert report["missing"] == [left_out] and report["mismatched"] == [wrong_shape]
+    assert len(report["loaded"]) == len(names) - 2
+    for name in report["loaded"]:
+        np.testing.assert_array_equal(names[name].numpy(), stored[name])
+    for name in (left_out, wrong_shape):
+        np.testing.assert_array_equal(names[name].numpy(), before[name])
+    some_conv = "FirstStageFeatureExtractor/InceptionV2/Mixed_4e/Branch_0/Conv2d_0a_1x1/weights"
+    assert some_conv in report["loaded"]
+
+    with pytest.raises(InputError, match="not a readable TF checkpoint"):
+        training.load_fine_tune_checkpoint(model, str(tmp_path / "nothing.ckpt"))
+
+
+def test_classification_checkpoint_loads_the_feature_extractor_only(tmp_path):
+    from deepcee.model_builder import build_model
+    from deepcee.odapi_names import odapi_variable_map
+    model = build_model(load_pipeline_config(TINY_CONFIG).model)
+    names = odapi_variable_map(model)
+    name = "InceptionV2/Conv2d_1a_7x7/BatchNorm/beta"  # a slim ImageNet checkpoint's name
+    variable = names["FirstStageFeatureExtractor/" + name]
+    value = np.full(variable.shape, 0.25, np.float32)
+    prefix = str(tmp_path / "inception_v2.ckpt")
+    tf.raw_ops.SaveV2(prefix=prefix, tensor_names=[name], shape_and_slices=[""],
+                      tensors=[tf.constant(value)])
+    report = training.load_fine_tune_checkpoint(model, prefix, "classification")
+    assert report["loaded"] == [name]
+    assert not any(n.startswith("SecondStageBoxPredictor") for n in report["missing"])
+    np.testing.assert_array_equal(variable.numpy(), value)
+
+
+# --- training runs (the real tiny model) --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def blob_data(tmp_path_factory):
+    return write_blob_records(tmp_path_factory.mktemp("blobs"), n_train=4, n_test=1)
+
+
+def state(model_dir):
+    """{checkpoint key: value} of every variable in the latest checkpoint of ``model_dir``."""
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(model_dir)))
+    return {key: reader.get_tensor(key) for key in reader.get_variable_to_shape_map()
+            if "OBJECT_GRAPH" not in key}
+
+
+@pytest.mark.slow
+def test_resumed_run_equals_uninterrupted_run(tmp_path, blob_data):
+    messages = []
+    training.train(TINY_CONFIG, tmp_path / "once", data_dir=blob_data, steps=4,
+                   checkpoint_every=4, log=messages.append)
+    assert "no fine_tune_checkpoint: training from random initialisation" in messages
+    training.train(TINY_CONFIG, tmp_path / "twice", data_dir=blob_data, steps=2,
+                   checkpoint_every=4, log=messages.append)
+    training.train(TINY_CONFIG, tmp_path / "twice", data_dir=blob_data, steps=4,
+                   checkpoint_every=4, log=messages.append)
+    assert any(m.startswith("resuming from") and m.endswith("at step 2") for m in messages)
+    once, twice = state(tmp_path / "once"), state(tmp_path / "twice")
+    assert set(once) == set(twice)
+    momentum = [k for k in once if "optimizer" in k and k.endswith("VARIABLE_VALUE")
+                and "iter" not in k]
+    assert momentum, "the optimiser's momentum slots are in the checkpoint"
+    assert once["step/.ATTRIBUTES/VARIABLE_VALUE"] == 4
+    for key in once:
+        np.testing.assert_allclose(once[key], twice[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    # a finished run does nothing but say so
+    messages.clear()
+    assert training.train(TINY_CONFIG, tmp_path / "once", data_dir=blob_data, steps=4,
+                          log=messages.append) == 4
+    assert any("already finished" in m for m in messages)
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun_loses_and_repeats_no_step(tmp_path, blob_data):
+    model_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "deepcee", "train", "--config", str(TINY_CONFIG),
+               "--data", str(blob_data), "--model-dir", str(model_dir), "--steps", "20",
+               "--checkpoint-every", "3"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    deadline = time.time() + 400
+    while (checkpoint_step(model_dir) or 0) < 10:
+        assert process.poll() is None, process.stdout.read().decode()
+        assert time.time() < deadline, "no checkpoint past step 10 in time"
+        time.sleep(0.2)
+    time.sleep(1.0)  # let it run on past the checkpoint: those steps must not survive
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = checkpoint_step(model_dir)
+    assert 10 <= killed_at < 20
+    rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert f"resuming from {model_dir}/ckpt-{killed_at} at step {killed_at}" in rerun.stdout
+    assert checkpoint_step(model_dir) == 20
+    assert int(state(model_dir)["step/.ATTRIBUTES/VARIABLE_VALUE"]) == 20
+    tags = scalar_events(model_dir / "train")
+    assert SCALAR_TAGS <= set(tags)
+    for tag in SCALAR_TAGS:
+        assert sorted(tags[tag]) == list(range(1, 21)), tag
+    images = scalar_events(model_dir / "eval")
+    assert images["Detections/test_image_predicted_red_true_green"]
+
+
+@pytest.mark.slow
+def test_tiny_model_overfits_eight_images(tmp_path):
+    """A real learning test: after training on 8 images the tiny model finds every cluster
+    with a score >= 0.5 and a box centre inside the true box (recall 1.0)."""
+    from deepcee.detect import Detector
+    data = write_blob_records(tmp_path / "data", n_train=8, n_test=1, seed=3)
+    training.train(TINY_CONFIG, tmp_path / "run", data_dir=data, steps=150,
+                   checkpoint_every=150, log=lambda _: None)
+    detector = Detector.from_checkpoint(tmp_path / "run")
+    found = 0
+    from data_prep.tfrecord_schema import read_examples
+    for example in read_examples([data / "train-00000-of-00001.tfrecord"]):
+        boxes, scores = detector(example["image"])
+        ymin, xmin, ymax, xmax = example["boxes"][0]
+        centres = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], 1)
+        inside = ((centres[:, 0] > ymin) & (centres[:, 0] < ymax) & (centres[:, 1] > xmin)
+                  & (centres[:, 1] < xmax))
+        found += bool(np.any(inside & (scores >= 0.5)))
+    assert found == 8
