@@ -58,8 +58,8 @@ DEFINITIONS = {
 
 def add_arguments(parser):
     parser.add_argument("--model", required=True,
-                        help="SavedModel export dir (…/export or …/export/saved_model) or a "
-                             "training model dir with checkpoints")
+                        help="SavedModel export dir (runs/deepcee/export) or a training run "
+                             "dir with checkpoints (runs/deepcee/train)")
     parser.add_argument("--data", default="data/deepcee", help="dir with <split>-*.tfrecord")
     parser.add_argument("--out", default="runs/deepcee/eval", help="writes <out>/<split>/")
     parser.add_argument("--split", action="append",
@@ -90,21 +90,6 @@ def split_records(data_dir, split):
     return name, paths
 
 
-def load_detector(model):
-    """A ``deepcee.detect.Detector`` from an export dir (SavedModel) or a training dir."""
-    from deepcee.detect import Detector
-
-    model = Path(model)
-    for saved in (model, model / "saved_model"):
-        if (saved / "saved_model.pb").is_file():
-            return Detector.from_saved_model(saved)
-    for train in (model, model / "train"):
-        if (train / "checkpoint").is_file():
-            return Detector.from_checkpoint(train)
-    raise InputError(f"{model}: no saved_model.pb and no checkpoint index found: pass "
-                     "runs/deepcee/export (after `deepcee export`) or runs/deepcee/train")
-
-
 def run_detector(detector, record_paths, limit=None):
     """Run ``detector(image uint8 [H, W, 3]) -> (boxes [K, 4], scores [K])`` on each record.
 
@@ -113,7 +98,7 @@ def run_detector(detector, record_paths, limit=None):
     """
     from data_prep.tfrecord_schema import read_examples
 
-    box_rows, cluster_tables, seconds = [], [], 0.0
+    box_tables, cluster_tables, seconds = [], [], 0.0
     for index, example in enumerate(read_examples(record_paths)):
         if limit is not None and index >= limit:
             break
@@ -128,18 +113,21 @@ def run_detector(detector, record_paths, limit=None):
         x, y = matching.box_centres(boxes)
         coords = matching.normalised_to_sky(x, y, wcs, height, width)
         source_id = example["source_id"].decode()
-        for k in range(len(scores)):
-            box_rows.append((index, source_id, *boxes[k], scores[k], coords.ra.deg[k],
-                             coords.dec.deg[k]))
+        k = len(scores)
+        box_tables.append(Table({"image": np.full(k, index, np.int64),
+                                 "source_id": np.full(k, source_id),
+                                 "ymin": boxes[:, 0], "xmin": boxes[:, 1],
+                                 "ymax": boxes[:, 2], "xmax": boxes[:, 3], "score": scores,
+                                 "ra": np.atleast_1d(coords.ra.deg),
+                                 "dec": np.atleast_1d(coords.dec.deg)}))
         n = len(example["ra"])
         clusters = Table({"image": np.full(n, index), "source_id": [source_id] * n,
                           "name": [v.decode() for v in example["names"]] or [""] * n,
                           **{c: np.asarray(example[c], np.float64) for c in CLUSTER_COLUMNS}})
         cluster_tables.append(clusters)
-    detections = Table(rows=box_rows or None,
-                       names=("image", "source_id", "ymin", "xmin", "ymax", "xmax", "score",
-                              "ra", "dec"),
-                       dtype=(np.int64, str, float, float, float, float, float, float, float))
+    detections = vstack(box_tables) if box_tables else Table(
+        names=("image", "source_id", "ymin", "xmin", "ymax", "xmax", "score", "ra", "dec"),
+        dtype=(np.int64, str, float, float, float, float, float, float, float))
     clusters = vstack(cluster_tables) if cluster_tables else Table(
         names=("image", "source_id", "name", *CLUSTER_COLUMNS),
         dtype=(np.int64, str, str, *[float] * len(CLUSTER_COLUMNS)))
@@ -322,6 +310,8 @@ def run(args):
         raise InputError(f"no test-* or redmapper-* TFRecords in {args.data}: run "
                          "`deepcee tfrecords` first or pass --split")
     splits = [split_records(args.data, split) for split in requested]
+    from deepcee.detect import load_detector
+
     detector = load_detector(args.model)
     for name, paths in splits:
         summary = evaluate_split(detector, paths, Path(args.out) / name, name, radius,

@@ -143,7 +143,8 @@ def recover(detector, record_path, injections, radius_kpc, threshold):
     score = np.full(len(injections), -1.0)
     offset = np.full(len(injections), np.nan)
     for i, row in enumerate(injections):
-        hit = np.flatnonzero((clusters["image"] == row["image"]) & (clusters["name"] == row["name"]))
+        hit = np.flatnonzero((clusters["image"] == row["image"])
+                             & (clusters["name"] == row["name"]))
         if hit.size:
             score[i] = clusters["matched_score"][hit[0]]
             offset[i] = clusters["offset_kpc"][hit[0]]
@@ -220,7 +221,9 @@ def run(args):
     else:
         injections = make_injection_records(records, z_grid, edges, args.per_bin, settings)
         write_json(plan_path, plan)
-    detector = evaluate.load_detector(args.model)
+    from deepcee.detect import load_detector
+
+    detector = load_detector(args.model)
     seconds = recover(detector, records, injections, args.match_radius_kpc, args.threshold)
     completeness, recovered, injected = completeness_grid(injections, z_grid, edges)
     write_table(injections_path, injections)

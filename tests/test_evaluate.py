@@ -20,11 +20,12 @@ Z = 0.2                        # 3.2677 kpc/" -> 2.588 kpc per encoded pixel
 KPC_PER_PX = SCALE_ARCSEC * 3.2677245748
 
 
-def write_records(path, n_images=3):
-    """Records with one cluster each, its BCG at pixel (50, 50) of a north-up TAN image."""
+def write_records(path, n_images=3, size=SIZE):
+    """Records with one cluster each, its BCG at pixel (50, 50) of a north-up TAN image of
+    ``size`` x ``size`` pixels at 0.792"/px (random pixels)."""
     import tensorflow as tf
 
-    centre = (50 + 0.5) / SIZE
+    centre_x = centre_y = (50 + 0.5) / size
     with tf.io.TFRecordWriter(str(path)) as writer:
         for i in range(n_images):
             wcs = WCS(naxis=2)
@@ -34,15 +35,16 @@ def write_records(path, n_images=3):
             wcs.wcs.cdelt = [-SCALE_ARCSEC / 3600, SCALE_ARCSEC / 3600]
             buffer = io.BytesIO()
             rng = np.random.default_rng(i)
-            Image.fromarray(rng.integers(0, 255, (SIZE, SIZE, 3), dtype=np.uint8)).save(
+            Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(
                 buffer, format="PNG")
             objects = {"ra": [150.0 + i], "dec": [20.0], "redshift": [Z],
                        "bcg_rmag": [15.0 + i], "richness": [40.0 + i], "n200": [25.0],
-                       "center_x": [centre], "center_y": [centre], "name": [f"A{i}"]}
+                       "center_x": [centre_x], "center_y": [centre_y], "name": [f"A{i}"]}
+            half = 0.1 * SIZE / size
             writer.write(encode_example(
-                buffer.getvalue(), SIZE, SIZE, f"img{i}.png", f"img{i}",
-                [[centre - 0.1, centre - 0.1, centre + 0.1, centre + 0.1]], [1], ["cluster"],
-                objects, wcs.to_header().tostring(sep="\n")))
+                buffer.getvalue(), size, size, f"img{i}.png", f"img{i}",
+                [[centre_y - half, centre_x - half, centre_y + half, centre_x + half]], [1],
+                ["cluster"], objects, wcs.to_header().tostring(sep="\n")))
 
 
 def box_at(dx_px, dy_px, half=0.1):
