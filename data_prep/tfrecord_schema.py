@@ -78,7 +78,8 @@ def encode_example(png_bytes, height, width, filename, source_id, boxes, class_i
         feature[key] = _floats(boxes[:, column])
     for name, key in OBJECT_FLOAT_KEYS.items():
         feature[key] = _floats(objects.get(name, np.full(len(boxes), np.nan)))
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    example = tf.train.Example(features=tf.train.Features(feature=feature))
+    return example.SerializeToString(deterministic=True)  # map order fixed: same bytes
 
 
 _FEATURES = {

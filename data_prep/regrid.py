@@ -1,0 +1,48 @@
+"""Lowering a cutout's resolution, image and WCS together (Deep-CEE §2.2: 2000 -> 1000 px).
+
+The image is resampled with PIL's Lanczos filter (antialiased: every output pixel averages the
+input pixels it covers). The WCS is changed to describe the resampled grid exactly: a
+resampling by ``factor = old_size / new_size`` keeps the image's outer edges fixed, so with
+FITS 1-based pixel centres (edges at 0.5 and ``N + 0.5``) the reference pixel moves to
+``(crpix - 0.5) / factor + 0.5`` and the pixel scale (CD or CDELT) grows by ``factor``.
+"""
+import numpy as np
+from PIL import Image
+
+
+def resize_image(image, size_px):
+    """Resample a 2-D float image to ``size_px`` x ``size_px`` pixels (Lanczos, antialiased).
+
+    NaN pixels must be replaced before resampling (they would spread); the result is float32.
+    """
+    if image.shape == (size_px, size_px):
+        return np.asarray(image, dtype=np.float32)
+    picture = Image.fromarray(np.asarray(image, dtype=np.float32), mode="F")
+    return np.asarray(picture.resize((size_px, size_px), Image.Resampling.LANCZOS),
+                      dtype=np.float32)
+
+
+def resized_wcs(wcs, factor):
+    """The celestial WCS of an image resampled by ``factor`` (old pixels per new pixel).
+
+    Parameters
+    ----------
+    wcs : astropy.wcs.WCS
+        Celestial WCS of the original image.
+    factor : float
+        ``old_size / new_size`` (2.0 for 2000 -> 1000 px).
+
+    Returns
+    -------
+    astropy.wcs.WCS
+        A new WCS: ``crpix' = (crpix - 0.5) / factor + 0.5``; CD (or CDELT) times ``factor``.
+    """
+    new = wcs.celestial.deepcopy()
+    new.wcs.crpix = (np.asarray(new.wcs.crpix) - 0.5) / factor + 0.5
+    if new.wcs.has_cd():
+        new.wcs.cd = np.asarray(new.wcs.cd) * factor
+    else:
+        new.wcs.cdelt = np.asarray(new.wcs.cdelt) * factor
+    new.pixel_shape = None
+    new.wcs.set()
+    return new
