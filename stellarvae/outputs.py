@@ -93,3 +93,29 @@ def ds9_region_text(circles):
 def write_ds9_regions(path, circles):
     """``detection.reg``."""
     write_text(path, ds9_region_text(circles))
+
+
+def summary_lines(summary, run_dir):
+    """Console report of one field: one line per method, then where the files are."""
+    state = "reused (inputs unchanged)" if summary.get("skipped") else \
+        f"done in {summary['seconds']:.1f} s"
+    lines = [f"{summary['label']}: {state}"]
+    for row in summary["detections"]:
+        text = (f"  {row['method']:11s} RA {_fmt(row['ra'], '.5f')} Dec {_fmt(row['dec'], '+.5f')}"
+                f"  r = {_fmt(row['radius_arcsec'], '.1f')}\"  members {row['members']}")
+        for prefix, short in (("reference", "ref"), ("truth", "truth")):
+            iou = row.get(f"iou_{prefix}")
+            if row.get(f"{short}_radius_arcsec") is not None and \
+                    np.isfinite(row.get(f"{short}_radius_arcsec") or np.nan):
+                text += (f"  IoU({prefix}) {_fmt(iou, '.2f')}"
+                         f" offset {_fmt(row.get(f'offset_{prefix}_arcsec'), '.1f')}\"")
+        lines.append(text)
+    lines.append(f"  files: {run_dir}")
+    return lines
+
+
+def _fmt(value, spec):
+    """``value`` formatted with ``spec``, or 'n/a' for None / NaN."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return format(value, spec)

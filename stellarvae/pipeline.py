@@ -14,12 +14,13 @@ image centre. IoU and centre offset are reported against each circle that exists
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
+from astropy.table import Table
 
 from data_prep.errors import InputError
 from data_prep.files import atomic_path
@@ -55,8 +56,9 @@ class FieldData:
         K-band image (any flux unit; NaN = blank).
     wcs : astropy.wcs.WCS
         Celestial WCS of ``image``.
-    stars : Table
-        Catalogue stars (``ra``, ``dec`` deg, ``kmag``).
+    stars : Table or None
+        Catalogue stars (``ra``, ``dec`` deg, ``kmag``); None when there is no catalogue
+        (then no members, IoU or baselines).
     truth : Table or None
         Simulated clusters (``ra``, ``dec``, ``radius_arcsec``, ``n_members``).
     reference : stellarvae.fields.Field or None
@@ -90,9 +92,9 @@ def check_field_data(data, where):
     if not np.isfinite(image).any():
         raise InputError(f"{where}: every pixel of the image is blank (NaN); "
                          "check the file or choose another field")
-    if data.stars is None or len(data.stars) == 0:
+    if data.stars is not None and len(data.stars) == 0:
         raise InputError(f"{where}: the star catalogue is empty; members and IoU need "
-                         "catalogue stars (give --catalog or another field)")
+                         "catalogue stars (give another catalogue or field)")
 
 
 def fingerprint(data, options, seed):
@@ -101,7 +103,8 @@ def fingerprint(data, options, seed):
     digest.update(np.ascontiguousarray(data.image, dtype=np.float32).tobytes())
     digest.update(data.wcs.celestial.to_header_string().encode())
     for column in ("ra", "dec"):
-        digest.update(np.asarray(data.stars[column], np.float64).tobytes())
+        if data.stars is not None:
+            digest.update(np.asarray(data.stars[column], np.float64).tobytes())
     digest.update(json.dumps({"options": asdict(options), "seed": int(seed)},
                              sort_keys=True, default=str).encode())
     return digest.hexdigest()
@@ -223,6 +226,9 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
     """
     options = options or PipelineOptions()
     check_field_data(data, where or data.name)
+    if data.stars is None:
+        data = replace(data, stars=Table({"ra": np.zeros(0), "dec": np.zeros(0),
+                                          "kmag": np.zeros(0)}))
     run_dir = Path(out_root) / data.name
     digest = fingerprint(data, options, seed)
     if not force and is_finished(run_dir, digest):
@@ -239,7 +245,7 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
     heat = heat_map.combined_heat_map(list(vote_maps.values()))
     region = heat_map.peak_region(heat, options.threshold_fraction)
     detections = [measure.measure_region(heat, region, data.wcs, "vae")]
-    for method in options.baselines:
+    for method in options.baselines if len(data.stars) else ():
         detections.append(baselines.baseline_detection(method, data.stars, data.wcs,
                                                         image.shape)[2])
     for detection in detections:
@@ -262,7 +268,7 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
                "fingerprint": digest, "options": asdict(options),
                "pixel_scale_arcsec": measure.pixel_scale_arcsec(data.wcs),
                "image_shape": list(image.shape), "n_stars": len(data.stars),
-               "detections": rows, "per_patch_size": {str(s): r["info"]
+               "has_truth": truth is not None, "detections": rows, "per_patch_size": {str(s): r["info"]
                                                       for s, r in per_size.items()},
                "seconds": time.perf_counter() - start, "skipped": False}
     outputs.write_detection_table(run_dir / "detection.ecsv", rows,
@@ -281,3 +287,34 @@ def write_outputs(run_dir, data, heat, region, vote_maps, per_size, circles, opt
                         options.threshold_fraction)
     plots.plot_detection(np.asarray(data.image, np.float32), data.stars, circles, data.wcs,
                          run_dir / "detection.png", data.label)
+
+
+def add_pipeline_arguments(parser):
+    """Options shared by ``stellarvae train``, ``detect`` and ``table``."""
+    defaults = TrainingOptions()
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random step")
+    parser.add_argument("--latent-dim", type=int, default=defaults.latent_dim,
+                        help="size of z (default %(default)s, as the paper's Fig. 4)")
+    parser.add_argument("--prior", choices=("mog", "normal"), default=defaults.prior,
+                        help="p(z): learnable 2-component mixture (paper, default) or N(0, I)")
+    parser.add_argument("--max-epochs", type=int, default=defaults.max_epochs,
+                        help="epoch limit of each DeepVAE (training stops earlier on a NELBO "
+                             "plateau; default %(default)s)")
+    parser.add_argument("--max-train-patches", type=int, default=defaults.max_train_patches,
+                        help="random subset of patches used for training (all are encoded)")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="skip the catalogue baselines (star counts, k-NN density)")
+    parser.add_argument("--force", action="store_true",
+                        help="redo a field even when its finished result matches the inputs")
+
+
+def pipeline_options(args):
+    """:class:`PipelineOptions` from parsed :func:`add_pipeline_arguments` options."""
+    if args.latent_dim < 1 or args.max_epochs < 1 or args.max_train_patches < 16:
+        raise InputError("--latent-dim and --max-epochs must be >= 1 and --max-train-patches "
+                         ">= 16")
+    training = TrainingOptions(latent_dim=args.latent_dim, prior=args.prior,
+                               max_epochs=args.max_epochs,
+                               max_train_patches=args.max_train_patches)
+    return PipelineOptions(training=training,
+                           baselines=() if args.no_baselines else baselines.BASELINES)
