@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
-from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
 
@@ -27,6 +26,7 @@ from data_prep.offsets import bcg_offset, cutout_centre
 from data_prep.regrid import resized_wcs
 from data_prep.sample_split import split_by_cluster
 from deepcee.cli import main as deepcee_main
+from fake_cluster_source import FakeClusterSource
 
 HERE = Path(__file__).resolve().parent
 MAX_OFFSET = 40.0  # arcsec: a 300 px cutout is 119 arcsec wide
@@ -41,63 +41,16 @@ WEN = [("FAKE A", 150.000, 20.000, 0.12, 15.5, 40.0, 25),
        ("FAKE F", 180.000, 50.000, 0.14, 16.2, 35.0, 24)]
 REDMAPPER = [("RM 1", 200.000, 10.000, 0.13, np.nan, 28.0, np.nan),
              ("RM 2", 200.007, 10.003, 0.16, np.nan, 33.0, np.nan)]
-COLUMNS = ("name", "ra", "dec", "z", "bcg_rmag", "richness", "n200")
 
 
-class FakeSource:
-    """A cluster source with the ``cluster_sources`` API, quick to render.
-
-    ``faults`` maps a cluster name to ``"nan"`` (all-NaN bands), ``"zeros"`` or ``"no-g"``
-    (no g band); ``delay`` seconds are slept per cutout; ``calls`` counts cutouts.
-    """
-
-    def __init__(self, faults=None, delay=0.0):
-        self.faults = faults or {}
-        self.delay = delay
-        self.calls = 0
-        self.all = Table(rows=WEN + REDMAPPER, names=COLUMNS)
-
-    def paper_sample(self):
-        return Table(rows=WEN, names=COLUMNS), [["all rows", len(WEN)]]
-
-    def redmapper_sample(self, exclude):
-        assert len(exclude) == len(WEN)
-        return Table(rows=REDMAPPER, names=COLUMNS)
-
-    def cutout(self, ra, dec, size_px, scale_arcsec):
-        self.calls += 1
-        time.sleep(self.delay)
-        wcs = WCS(naxis=2)
-        wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-        wcs.wcs.crval = [ra, dec]
-        wcs.wcs.crpix = [(size_px + 1) / 2, (size_px + 1) / 2]
-        wcs.wcs.cd = np.diag([-scale_arcsec, scale_arcsec]) / 3600
-        rng = np.random.default_rng([int(ra * 1e5), int(dec * 1e5)])
-        yy, xx = np.mgrid[:size_px, :size_px]
-        image = rng.normal(0.0, 0.05, (size_px, size_px))
-        x, y = wcs.world_to_pixel(SkyCoord(self.all["ra"], self.all["dec"], unit="deg"))
-        for x0, y0 in zip(x, y):
-            if abs(x0 - size_px / 2) < size_px and abs(y0 - size_px / 2) < size_px:
-                image += 3.0 * np.exp(-((xx - x0) ** 2 + (yy - y0) ** 2) / (2 * 4.0 ** 2))
-        centre = SkyCoord(ra, dec, unit="deg")
-        near = centre.separation(SkyCoord(self.all["ra"], self.all["dec"], unit="deg")).deg
-        fault = self.faults.get(str(self.all["name"][np.argmin(near)]))
-        header = wcs.to_header()
-        hdus = {band: fits.PrimaryHDU((image * gain).astype(np.float32), header)
-                for band, gain in (("g", 0.6), ("r", 1.0), ("i", 1.3))}
-        if fault == "nan":
-            hdus = {band: fits.PrimaryHDU(np.full_like(h.data, np.nan), header)
-                    for band, h in hdus.items()}
-        elif fault == "zeros":
-            hdus["r"] = fits.PrimaryHDU(np.zeros_like(hdus["r"].data), header)
-        elif fault == "no-g":
-            del hdus["g"]
-        return hdus
+def fake_source(faults=None, delay=0.0):
+    """The fake source over the clusters above."""
+    return FakeClusterSource(WEN, REDMAPPER, faults, delay)
 
 
 def build(tmp_path, out="out", source=None, extra=(), seed=0, n=None):
     """Run ``deepcee tfrecords`` in-process with a fake source; return (status, out dir)."""
-    source = source or FakeSource()
+    source = source or fake_source()
     original = deepcee_dataset.open_source
     deepcee_dataset.open_source = lambda name, cache_dir, seed: source
     try:
@@ -111,7 +64,7 @@ def build(tmp_path, out="out", source=None, extra=(), seed=0, n=None):
 
 def run_with_fake_source(argv, delay):
     """Entry point for the subprocess of the kill test."""
-    deepcee_dataset.open_source = lambda name, cache_dir, seed: FakeSource(delay=delay)
+    deepcee_dataset.open_source = lambda name, cache_dir, seed: fake_source(delay=delay)
     return deepcee_main(argv)
 
 
@@ -242,12 +195,12 @@ def test_manifest_lists_shards_with_counts_and_checksums(dataset):
 
 
 def test_rerun_skips_finished_work(tmp_path):
-    source = FakeSource()
+    source = fake_source()
     build(tmp_path, source=source, extra=["--shard-size", "5"])
     assert source.calls == 26
     before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in shard_files(tmp_path / "out")}
     manifest = (tmp_path / "out" / "manifest.json").read_bytes()
-    again = FakeSource()
+    again = fake_source()
     status, out = build(tmp_path, source=again, extra=["--shard-size", "5"])
     assert status == 0 and again.calls == 0
     assert {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in shard_files(out)} == before
@@ -293,14 +246,14 @@ def test_killed_run_resumes_to_complete_shards(tmp_path):
 
 def test_bad_cutouts_are_rejected_and_the_run_goes_on(tmp_path):
     faults = {"FAKE C": "nan", "FAKE E": "zeros", "FAKE F": "no-g"}
-    status, out = build(tmp_path, source=FakeSource(faults))
+    status, out = build(tmp_path, source=fake_source(faults))
     assert status == 0
     # a truncated cached cutout: remake the outputs from the cache
     cached = tmp_path / "cache" / "sim" / "cutouts" / "FAKE_A_0_r.fits"
     cached.write_bytes(cached.read_bytes()[:5000])
     for path in out.iterdir():
         path.unlink()
-    status, out = build(tmp_path, source=FakeSource(faults))
+    status, out = build(tmp_path, source=fake_source(faults))
     assert status == 0
     rejects = Table.read(out / "rejects.ecsv")
     reasons = {(row["name"], int(row["copy"])): row["reason"] for row in rejects}
