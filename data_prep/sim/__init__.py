@@ -15,6 +15,8 @@ render
     GalSim stamps, point-source banks, noise and saturation on numpy canvases.
 galaxies
     Galaxy photometry: red sequence, blue cloud, sizes, luminosity function, number counts.
+sdss
+    The SDSS-like camera (zero point, sky, gain, saturation) and high-latitude stars.
 cluster_catalogue
     The mock universe: Wen et al. (2012) and redMaPPer catalogues.
 galaxy_clusters
@@ -25,4 +27,6 @@ nebulosity
     Patchy nebular emission and extinction screens.
 star_clusters
     ``simulate_kband_field``: K-band fields with an embedded cluster (StellarVAE §II).
+gallery, gallery_kband
+    The ``deepcee sim-gallery`` and ``stellarvae sim-gallery`` verbs (PNGs to look at).
 """

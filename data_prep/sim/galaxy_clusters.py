@@ -256,9 +256,10 @@ class MockSky:
             parts += [self._member_sources(index)[0] for index in np.nonzero(near)[0]]
         sources = SourceList.concatenate(parts)
         x, y = wcs.wcs_world2pix(sources.ra, sources.dec, 0)
-        margin = 100
+        margin = 100  # pixels: sources just outside still shine in with their wings
+        # The TAN projection also maps the far hemisphere onto the plane: keep the near one.
         inside = ((x > -margin) & (x < size_px + margin) & (y > -margin) & (y < size_px + margin)
-                  & (angular_separation_deg(ra_deg, dec_deg, sources.ra, sources.dec) < 60.0))
+                  & (angular_separation_deg(ra_deg, dec_deg, sources.ra, sources.dec) < 90.0))
         key = (int(round((ra_deg % 360.0) * 1e6)), int(round((dec_deg + 90.0) * 1e6)), size_px,
                int(round(scale_arcsec * 1e6)))
         cards = [("SIMSEED", self.seed, "data_prep.sim MockSky seed"),

@@ -54,6 +54,20 @@ def draw_stamp(profile, scale_arcsec, size_px, offset_px=(0.0, 0.0)):
     return image.array.astype(np.float32)
 
 
+def diffraction_spikes(size_px, width_px, length_px):
+    """Unit-flux '+' of four diffraction spikes along the pixel axes, in an odd stamp.
+
+    Each arm is a Lorentzian of scale ``length_px`` along the axis and a Gaussian of sigma
+    ``width_px`` across it, the pattern a telescope's secondary-mirror supports make around
+    bright stars (SDSS images show them along the rows and columns).
+    """
+    offset = np.arange(size_px) - size_px // 2
+    along = 1.0 / (1.0 + (offset / length_px) ** 2)
+    across = np.exp(-0.5 * (offset / width_px) ** 2)
+    cross = np.outer(across, along) + np.outer(along, across)
+    return (cross / cross.sum()).astype(np.float32)
+
+
 def add_stamp(canvases, stamp, ix, iy, fluxes):
     """Add ``flux * stamp`` to each canvas with the stamp centred on pixel (ix, iy).
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from data_prep.sim.fits_image import image_hdu
 from data_prep.sim.galaxies import SourceList, galaxy_profile
-from data_prep.sim.render import (StampBank, add_noise, add_stamp, bleed, draw_stamp,
-                                  odd_stamp_size, psf_profile, saturate)
+from data_prep.sim.render import (StampBank, add_noise, add_stamp, bleed, diffraction_spikes,
+                                  draw_stamp, odd_stamp_size, psf_profile, saturate)
 
 BANDS = ("g", "r", "i")
 ZERO_POINT = 22.5
@@ -22,6 +22,7 @@ ELECTRONS_PER_NMGY = {"g": 890.0, "r": 940.0, "i": 750.0}
 SATURATION_NMGY = {"g": 200.0, "r": 275.0, "i": 370.0}
 INDIVIDUAL_GALAXY_RMAG = 19.0    # brighter galaxies get their own GalSim drawing
 INDIVIDUAL_STAR_RMAG = 17.0      # brighter stars get a large stamp (wings, saturation)
+SPIKE_FRACTION = 0.01            # flux of a bright star in its diffraction spikes
 BANK_HLR_ARCSEC = np.geomspace(0.15, 2.0, 8)
 BANK_AXIS_RATIO = (0.35, 0.65, 0.95)
 BANK_ANGLE_DEG = (0.0, 45.0, 90.0, 135.0)
@@ -108,7 +109,8 @@ class SdssCamera:
         return ((i_n * len(BANK_HLR_ARCSEC) + i_h) * n_q + i_q) * n_a + i_a
 
     def _draw_one(self, canvases, source, x, y, fluxes):
-        """Draw one bright source with GalSim at its exact sub-pixel position."""
+        """Draw one bright source with GalSim at its exact sub-pixel position; a star gets
+        diffraction spikes (``SPIKE_FRACTION`` of its flux)."""
         ix, iy = int(np.rint(x)), int(np.rint(y))
         if source.sersic_n[0] == 0:
             profile, extent = self.psf, 0.0
@@ -120,8 +122,12 @@ class SdssCamera:
         # Bright stars get room for their wings: out to where they fall below ~1e-3 nmgy.
         wing = 0.6 * np.sqrt(fluxes.max()) if source.sersic_n[0] == 0 else 0.0
         radius_px = (extent + 3.0 * self.psf.fwhm) / self.scale + wing
-        stamp = draw_stamp(profile, self.scale, odd_stamp_size(radius_px, 15, 401),
-                           (x - ix, y - iy))
+        size = odd_stamp_size(radius_px, 15, 401)
+        stamp = draw_stamp(profile, self.scale, size, (x - ix, y - iy))
+        if source.sersic_n[0] == 0:
+            fwhm_px = self.psf.fwhm / self.scale
+            stamp = ((1.0 - SPIKE_FRACTION) * stamp
+                     + SPIKE_FRACTION * diffraction_spikes(size, 0.25 * fwhm_px, 3.0 * fwhm_px))
         add_stamp(canvases, stamp, ix, iy, fluxes)
 
     def render(self, sources, wcs, size_px, rng, header_cards):

@@ -33,7 +33,8 @@ from data_prep.sim.render import (StampBank, add_noise, odd_stamp_size, psf_prof
 
 FIELD_KLF_SLOPE = 0.32
 CLUSTER_KLF = ((7.5, 0.35), (14.3, 0.10))  # (from K, slope of log10 dN/dK) segments
-NEBULA_PEAK_MAG_ARCSEC2 = 17.5  # K surface brightness of the nebula's envelope peak
+NEBULA_PEAK_MAG_ARCSEC2 = 18.5  # K surface brightness of the nebula's envelope peak
+NEBULA_PATCHINESS = 0.7         # sigma of the lognormal nebula and extinction fields
 BRIGHTEST_STAR_K = 5.0
 FAINTER_THAN_LIMIT = 1.5       # sources are drawn this far below the catalogue limit
 BEHIND_SCREEN_FRACTION = 0.7
@@ -215,7 +216,7 @@ def kband_scene(ra_deg, dec_deg, size_arcmin, survey="2mass", seed=0,
         x_m, y_m, k_m, row = _cluster(rng("cluster"), cam, difficulty, size_px, centre)
         truth_rows = [row]
         nebula_x, nebula_y = row["x"], row["y"]
-        nebula_width = row["radius_arcsec"] / cam.scale_arcsec
+        nebula_width = 0.8 * row["radius_arcsec"] / cam.scale_arcsec
 
     shape = (size_px, size_px)
     nebula_rng = rng("nebula")
@@ -223,9 +224,9 @@ def kband_scene(ra_deg, dec_deg, size_arcmin, survey="2mass", seed=0,
     envelope = radial_envelope(shape, nebula_x, nebula_y, nebula_width)
     peak = 10.0 ** (-0.4 * (NEBULA_PEAK_MAG_ARCSEC2 - cam.zero_point)) * cam.scale_arcsec ** 2
     nebula = (difficulty.nebulosity * peak * envelope
-              * lognormal_field(nebula_rng, shape, smallest, sigma=1.0))
+              * lognormal_field(nebula_rng, shape, smallest, sigma=NEBULA_PATCHINESS))
     extinction = (difficulty.nebulosity * 0.8 * (0.3 + envelope)
-                  * lognormal_field(nebula_rng, shape, 2.0 * smallest, sigma=1.0))
+                  * lognormal_field(nebula_rng, shape, 2.0 * smallest, sigma=NEBULA_PATCHINESS))
 
     field_rng = rng("field")
     galactic = SkyCoord(ra_deg, dec_deg, unit="deg").galactic
