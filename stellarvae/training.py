@@ -42,12 +42,12 @@ class TrainingOptions:
 
     latent_dim: int = 2
     prior: str = "mog"
-    max_epochs: int = 40
-    patience: int = 4
+    max_epochs: int = 25
+    patience: int = 3
     min_delta_per_pixel: float = 1e-3
     batch_size: int = 128
     learning_rate: float = 1e-3
-    max_train_patches: int = 3000
+    max_train_patches: int = 2000
 
 
 def training_subset(n_patches, limit, seed):

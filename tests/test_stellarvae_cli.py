@@ -1,0 +1,75 @@
+"""Bad input through the ``stellarvae`` command: one line on stderr, exit status 2."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.table import Table
+from astropy.wcs import WCS
+
+from stellarvae.cli import main
+
+
+def tan_header(n, scale_arcsec=1.0):
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    wcs.wcs.crval = [92.0, 20.6]
+    wcs.wcs.crpix = [n / 2.0, n / 2.0]
+    wcs.wcs.cdelt = [-scale_arcsec / 3600.0, scale_arcsec / 3600.0]
+    return wcs.to_header()
+
+
+def write_image(path, data, header=None):
+    fits.PrimaryHDU(np.asarray(data, np.float32), header=header).writeto(path)
+    return path
+
+
+def assert_one_line_error(capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "error:" in err and "Traceback" not in err
+    return err
+
+
+def test_unknown_field_exits_2_listing_known_fields():
+    result = subprocess.run([sys.executable, "-m", "stellarvae", "train", "--field", "IRAS12345"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "IRAS06055" in lines[0] and "IRAS06061" in lines[0]
+
+
+def test_fits_without_wcs(tmp_path, capsys):
+    path = write_image(tmp_path / "nowcs.fits", np.random.default_rng(0).random((80, 80)))
+    err = assert_one_line_error(capsys, ["detect", str(path), "--out", str(tmp_path / "o")])
+    assert "WCS" in err
+
+
+def test_all_nan_image(tmp_path, capsys):
+    path = write_image(tmp_path / "nan.fits", np.full((80, 80), np.nan), tan_header(80))
+    err = assert_one_line_error(capsys, ["detect", str(path), "--out", str(tmp_path / "o")])
+    assert "NaN" in err
+
+
+def test_image_smaller_than_the_largest_patch(tmp_path, capsys):
+    path = write_image(tmp_path / "small.fits", np.random.default_rng(0).random((40, 90)),
+                       tan_header(40))
+    err = assert_one_line_error(capsys, ["detect", str(path), "--out", str(tmp_path / "o")])
+    assert "64" in err
+
+
+def test_empty_catalogue(tmp_path, capsys):
+    image = write_image(tmp_path / "ok.fits", np.random.default_rng(0).random((80, 80)),
+                        tan_header(80))
+    catalog = tmp_path / "stars.ecsv"
+    Table({"ra": np.zeros(0), "dec": np.zeros(0), "kmag": np.zeros(0)}).write(catalog)
+    err = assert_one_line_error(capsys, ["detect", str(image), "--catalog", str(catalog),
+                                         "--out", str(tmp_path / "o")])
+    assert "star" in err
+
+
+def test_fields_verb_lists_the_eight_fields(capsys):
+    assert main(["fields"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\nIRAS0") == 8 and "92.12041" in out
