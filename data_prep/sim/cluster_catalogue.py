@@ -70,8 +70,10 @@ def r200_mpc(richness, z):
 
 
 def bcg_absolute_r(rng, n200):
-    """Absolute r magnitude of the brightest cluster galaxy."""
-    return -22.9 - 1.2 * np.log10(np.asarray(n200) / 20.0) + rng.normal(0.0, 0.3, len(n200))
+    """Absolute r magnitude of the brightest cluster galaxy, never fainter than -21.1 (the
+    BCG is always one of the N200 members)."""
+    absolute = -22.9 - 1.2 * np.log10(np.asarray(n200) / 20.0) + rng.normal(0.0, 0.3, len(n200))
+    return np.minimum(absolute, -21.1)
 
 
 def iau_name(prefix, ra, dec, ra_decimals, dec_decimals):
@@ -134,15 +136,14 @@ def _wen_clusters(rng):
 def _redmapper_clusters(rng):
     """Columns of the mock redMaPPer clusters in the unseen region (truth values); redshifts
     are rounded to 1e-4, as the catalogue prints them, and kept inside their bin."""
-    area = box_area_deg2(*UNSEEN_REGION)
-    density = REDMAPPER_SAMPLE_SIZE / area
+    def volume(z_low, z_high):
+        return np.diff(COSMOLOGY.comoving_volume(np.array([z_low, z_high])).value)[0]
+
     parts = []
     for z_low, z_high in ((0.05, 0.1), (0.1, 0.2), (0.2, 0.3)):
-        grid = np.array([z_low, z_high])
-        volume_ratio = np.diff(COSMOLOGY.comoving_volume(grid).value)[0] / np.diff(
-            COSMOLOGY.comoving_volume(np.array([0.1, 0.2])).value)[0]
-        n = (REDMAPPER_SAMPLE_SIZE if z_low == 0.1
-             else rng.poisson(density * area * volume_ratio))
+        # Exactly the sample size at 0.1 < z < 0.2; the same density per volume around it.
+        n = (REDMAPPER_SAMPLE_SIZE if z_low == 0.1 else
+             rng.poisson(REDMAPPER_SAMPLE_SIZE * volume(z_low, z_high) / volume(0.1, 0.2)))
         z = np.clip(np.round(volume_redshifts(rng, n, z_low, z_high), 4),
                     z_low + 1e-4, z_high - 1e-4)
         parts.append((*uniform_in_box(rng, n, *UNSEEN_REGION), z))

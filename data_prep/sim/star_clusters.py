@@ -35,6 +35,7 @@ FIELD_KLF_SLOPE = 0.32
 CLUSTER_KLF = ((7.5, 0.35), (14.3, 0.10))  # (from K, slope of log10 dN/dK) segments
 NEBULA_PEAK_MAG_ARCSEC2 = 18.5  # K surface brightness of the nebula's envelope peak
 NEBULA_PATCHINESS = 0.7         # sigma of the lognormal nebula and extinction fields
+PEAK_EXTINCTION_K = 0.8         # mean A_K (mag) at the envelope peak, nebulosity = 1
 BRIGHTEST_STAR_K = 5.0
 FAINTER_THAN_LIMIT = 1.5       # sources are drawn this far below the catalogue limit
 BEHIND_SCREEN_FRACTION = 0.7
@@ -204,70 +205,88 @@ def kband_scene(ra_deg, dec_deg, size_arcmin, survey="2mass", seed=0,
 
     size_px = int(round(size_arcmin * 60.0 / cam.scale_arcsec))
     wcs = tan_wcs(ra_deg, dec_deg, size_px, cam.scale_arcsec)
-    centre = (size_px - 1) / 2.0
-    faint = cam.catalogue_limit + FAINTER_THAN_LIMIT
-
     if difficulty.cluster_free:
         x_m = y_m = k_m = np.zeros(0)
-        truth_rows = []
+        row = None
         nebula_x, nebula_y = rng("cluster").uniform(0.2, 0.8, 2) * size_px
         nebula_width = DEFAULT_RADIUS_RANGE_ARCSEC[1] / cam.scale_arcsec
     else:
-        x_m, y_m, k_m, row = _cluster(rng("cluster"), cam, difficulty, size_px, centre)
-        truth_rows = [row]
+        x_m, y_m, k_m, row = _cluster(rng("cluster"), cam, difficulty, size_px,
+                                      (size_px - 1) / 2.0)
         nebula_x, nebula_y = row["x"], row["y"]
         nebula_width = 0.8 * row["radius_arcsec"] / cam.scale_arcsec
-
-    shape = (size_px, size_px)
-    nebula_rng = rng("nebula")
-    smallest = 10.0 / cam.scale_arcsec
-    envelope = radial_envelope(shape, nebula_x, nebula_y, nebula_width)
-    peak = 10.0 ** (-0.4 * (NEBULA_PEAK_MAG_ARCSEC2 - cam.zero_point)) * cam.scale_arcsec ** 2
-    nebula = (difficulty.nebulosity * peak * envelope
-              * lognormal_field(nebula_rng, shape, smallest, sigma=NEBULA_PATCHINESS))
-    extinction = (difficulty.nebulosity * 0.8 * (0.3 + envelope)
-                  * lognormal_field(nebula_rng, shape, 2.0 * smallest, sigma=NEBULA_PATCHINESS))
-
-    field_rng = rng("field")
+    nebula, extinction = _nebula_and_extinction(rng("nebula"), cam, size_px, nebula_x, nebula_y,
+                                                nebula_width, difficulty.nebulosity)
     galactic = SkyCoord(ra_deg, dec_deg, unit="deg").galactic
-    area_arcmin2 = (size_px * cam.scale_arcsec / 60.0) ** 2
-    density = difficulty.field_density_scale * (
-        field_star_density(galactic.l.deg, galactic.b.deg, faint)
-        - field_star_density(galactic.l.deg, galactic.b.deg, BRIGHTEST_STAR_K))
-    n_field = field_rng.poisson(density * area_arcmin2)
-    x_f, y_f = field_rng.uniform(-0.5, size_px - 0.5, (2, n_field))
-    k_f = power_law_mags(field_rng, n_field, FIELD_KLF_SLOPE, BRIGHTEST_STAR_K, faint)
-    behind = field_rng.uniform(0.0, 1.0, n_field) < BEHIND_SCREEN_FRACTION
-    ix = np.clip(np.rint(x_f).astype(int), 0, size_px - 1)
-    iy = np.clip(np.rint(y_f).astype(int), 0, size_px - 1)
-    k_f = k_f + np.where(behind, extinction[iy, ix], 0.0)
-
-    # K-band galaxy counts ~10^(0.3 (K - 16)) per arcmin^2 at K < 16, dimmed through the plane.
-    n_gal = field_rng.poisson(0.3 * 0.8 * 10 ** (0.3 * (faint - 16.0)) * area_arcmin2)
-    galaxy_x, galaxy_y = field_rng.uniform(-0.5, size_px - 0.5, (2, n_gal))
-    galaxy_k = power_law_mags(field_rng, n_gal, 0.3, 12.0, faint)
-    galaxy_hlr = field_rng.uniform(0.3, 1.5, n_gal)
-
-    if truth_rows:
-        ra_c, dec_c = wcs.wcs_pix2world([truth_rows[0]["x"]], [truth_rows[0]["y"]], 0)
-        truth = Table(dict(ra=ra_c, dec=dec_c,
-                           radius_arcsec=[truth_rows[0]["radius_arcsec"]],
-                           n_members=[truth_rows[0]["n_members"]],
-                           core_radius_arcsec=[truth_rows[0]["core_radius_arcsec"]],
-                           profile=[truth_rows[0]["profile"]]))
-    else:
-        truth = Table(dict(ra=np.zeros(0), dec=np.zeros(0), radius_arcsec=np.zeros(0),
-                           n_members=np.zeros(0, int), core_radius_arcsec=np.zeros(0),
-                           profile=np.zeros(0, str)))
-    for column, unit in (("ra", "deg"), ("dec", "deg"), ("radius_arcsec", "arcsec"),
-                         ("core_radius_arcsec", "arcsec")):
-        truth[column].unit = unit
-
-    member = np.concatenate([np.ones(len(k_m), bool), np.zeros(n_field, bool)])
+    field_rng = rng("field")
+    x_f, y_f, k_f = _field_stars(field_rng, cam, size_px, galactic.l.deg, galactic.b.deg,
+                                 difficulty.field_density_scale, extinction)
+    galaxy_x, galaxy_y, galaxy_k, galaxy_hlr = _field_galaxies(field_rng, cam, size_px)
+    member = np.concatenate([np.ones(len(k_m), bool), np.zeros(len(k_f), bool)])
     return KBandScene(cam, wcs, size_px, cam.fwhm_arcsec * difficulty.seeing_scale,
                       np.concatenate([x_m, x_f]), np.concatenate([y_m, y_f]),
                       np.concatenate([k_m, k_f]), member, galaxy_x, galaxy_y, galaxy_k,
-                      galaxy_hlr, nebula, truth)
+                      galaxy_hlr, nebula, _truth_table(wcs, row))
+
+
+def _nebula_and_extinction(rng, cam, size_px, x0, y0, width_px, strength):
+    """Nebular emission (image units per pixel) and K extinction (mag) maps of a field.
+
+    Both are patchy lognormal fields under a Gaussian envelope of ``width_px`` around
+    (x0, y0); the extinction keeps 30 % of its envelope peak all over the field.
+    """
+    shape = (size_px, size_px)
+    smallest = 10.0 / cam.scale_arcsec
+    envelope = radial_envelope(shape, x0, y0, width_px)
+    peak = 10.0 ** (-0.4 * (NEBULA_PEAK_MAG_ARCSEC2 - cam.zero_point)) * cam.scale_arcsec ** 2
+    nebula = (strength * peak * envelope
+              * lognormal_field(rng, shape, smallest, sigma=NEBULA_PATCHINESS))
+    extinction = (strength * PEAK_EXTINCTION_K * (0.3 + envelope)
+                  * lognormal_field(rng, shape, 2.0 * smallest, sigma=NEBULA_PATCHINESS))
+    return nebula, extinction
+
+
+def _field_stars(rng, cam, size_px, galactic_l, galactic_b, density_scale, extinction):
+    """Positions (pixels) and observed K of the field stars; those behind the screen are
+    dimmed by the extinction map (mag) at their position."""
+    faint = cam.catalogue_limit + FAINTER_THAN_LIMIT
+    area_arcmin2 = (size_px * cam.scale_arcsec / 60.0) ** 2
+    density = density_scale * (field_star_density(galactic_l, galactic_b, faint)
+                               - field_star_density(galactic_l, galactic_b, BRIGHTEST_STAR_K))
+    n = rng.poisson(density * area_arcmin2)
+    x, y = rng.uniform(-0.5, size_px - 0.5, (2, n))
+    kmag = power_law_mags(rng, n, FIELD_KLF_SLOPE, BRIGHTEST_STAR_K, faint)
+    behind = rng.uniform(0.0, 1.0, n) < BEHIND_SCREEN_FRACTION
+    ix = np.clip(np.rint(x).astype(int), 0, size_px - 1)
+    iy = np.clip(np.rint(y).astype(int), 0, size_px - 1)
+    return x, y, kmag + np.where(behind, extinction[iy, ix], 0.0)
+
+
+def _field_galaxies(rng, cam, size_px):
+    """Positions (pixels), K and half-light radii (arcsec) of background galaxies.
+
+    K-band counts ~0.8 x 10^(0.3 (K - 16)) per arcmin^2, 30 % of them seen through the plane.
+    """
+    faint = cam.catalogue_limit + FAINTER_THAN_LIMIT
+    area_arcmin2 = (size_px * cam.scale_arcsec / 60.0) ** 2
+    n = rng.poisson(0.3 * 0.8 * 10 ** (0.3 * (faint - 16.0)) * area_arcmin2)
+    x, y = rng.uniform(-0.5, size_px - 0.5, (2, n))
+    return x, y, power_law_mags(rng, n, 0.3, 12.0, faint), rng.uniform(0.3, 1.5, n)
+
+
+def _truth_table(wcs, row):
+    """The truth table: one row for the cluster ``row`` (pixel centre), none when None."""
+    rows = [row] if row is not None else []
+    ra, dec = wcs.wcs_pix2world([r["x"] for r in rows], [r["y"] for r in rows], 0)
+    truth = Table(dict(ra=np.asarray(ra, float), dec=np.asarray(dec, float),
+                       radius_arcsec=np.array([r["radius_arcsec"] for r in rows], float),
+                       n_members=np.array([r["n_members"] for r in rows], int),
+                       core_radius_arcsec=np.array([r["core_radius_arcsec"] for r in rows], float),
+                       profile=np.array([r["profile"] for r in rows], str)))
+    for column, unit in (("ra", "deg"), ("dec", "deg"), ("radius_arcsec", "arcsec"),
+                         ("core_radius_arcsec", "arcsec")):
+        truth[column].unit = unit
+    return truth
 
 
 def _peak_fraction(bank):
