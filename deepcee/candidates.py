@@ -229,6 +229,7 @@ def run(args):
         candidates = split_candidates(eval_dir, name, args.threshold, references,
                                       args.radius_arcmin)
         summary = json.loads((eval_dir / "summary.json").read_text())
+        (out / "stamps").mkdir(parents=True, exist_ok=True)
         write_stamps(candidates, summary["records"], out / "stamps")
         write_table(out / "candidates.ecsv", candidates)
         write_text(out / "candidates.reg", region_text(candidates, args.radius_arcmin))

@@ -20,6 +20,16 @@ def _save(figure, path):
     write_bytes(path, buffer.getvalue())
 
 
+def _point_labels(recall, precision, percent):
+    """One label per distinct (recall, precision) point: thresholds that share a point are
+    written as a range ("0-50%")."""
+    groups = {}
+    for r, p, t in zip(recall, precision, percent):
+        groups.setdefault((round(float(r), 6), round(float(p), 6)), []).append(int(t))
+    return [(r, p, f"{min(t)}%" if len(t) == 1 else f"{min(t)}-{max(t)}%")
+            for (r, p), t in groups.items()]
+
+
 def plot_precision_recall(table, path, title):
     """Precision vs recall, one labelled point per threshold (the 100 % row is left out, as in
     the paper's Figs. 12 and 17: nothing counts there); the best-F1 point is ringed."""
@@ -30,8 +40,8 @@ def plot_precision_recall(table, path, title):
     best = int(np.argmax(np.asarray(table["f1"])[keep])) if keep.any() else None
     figure, axes = plt.subplots(figsize=(5.5, 4.5))
     axes.plot(recall, precision, "o-", color="tab:blue")
-    for r, p, t in zip(recall, precision, percent):
-        axes.annotate(f"{t}%", (r, p), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    for r, p, label in _point_labels(recall, precision, percent):
+        axes.annotate(label, (r, p), textcoords="offset points", xytext=(4, 4), fontsize=8)
     if best is not None:
         axes.plot(recall[best], precision[best], "o", ms=14, mfc="none", color="tab:red",
                   label=f"best F1 {np.asarray(table['f1'])[keep][best]:.4f} at {percent[best]}%")
