@@ -12,7 +12,59 @@ import tf_keras
 from deepcee.inception_v2 import InceptionV2BoxClassifierNetwork
 
 
-def crop_proposal_features(features, proposals_normalized, crop_size, pool_kernel, pool_stride):
+def gather_crop_and_resize(features, boxes, crop_size):
+    """``tf.image.crop_and_resize`` (bilinear, extrapolation value 0) written with gathers, so
+    that XLA can compile it (it has no CropAndResize kernel). Slower on the CPU than the
+    native op.
+
+    Parameters
+    ----------
+    features : tf.Tensor
+        [B, h, w, C] with static h, w.
+    boxes : tf.Tensor
+        float32 [B, P, 4] normalised corners (0 and 1 = first and last cell centres).
+    crop_size : int
+
+    Returns
+    -------
+    tf.Tensor
+        float32 [B * P, crop_size, crop_size, C].
+    """
+    height, width = features.shape[1], features.shape[2]
+    steps = (tf.linspace(0.0, 1.0, crop_size) if crop_size > 1
+             else tf.constant([0.5]))
+
+    def sample_points(low, high, size):
+        points = (low[..., None] + (high - low)[..., None] * steps) * (size - 1)
+        lower = tf.floor(points)
+        first = tf.clip_by_value(tf.cast(lower, tf.int32), 0, size - 1)
+        second = tf.clip_by_value(first + 1, 0, size - 1)
+        inside = (points >= 0.0) & (points <= size - 1)
+        return first, second, points - lower, inside
+
+    boxes = tf.cast(boxes, tf.float32)
+    features = tf.cast(features, tf.float32)
+    top, bottom, y_weight, y_inside = sample_points(boxes[..., 0], boxes[..., 2], height)
+    left, right, x_weight, x_inside = sample_points(boxes[..., 1], boxes[..., 3], width)
+    shape = tf.concat([tf.shape(boxes)[:2], [crop_size, crop_size]], axis=0)
+    batch_index = tf.broadcast_to(tf.range(shape[0])[:, None, None, None], shape)
+
+    def at(rows, columns):
+        indices = tf.stack([batch_index, tf.broadcast_to(rows[..., :, None], shape),
+                            tf.broadcast_to(columns[..., None, :], shape)], axis=-1)
+        return tf.gather_nd(features, indices)
+
+    x_weight = x_weight[..., None, :, None]
+    y_weight = y_weight[..., :, None, None]
+    upper = at(top, left) * (1.0 - x_weight) + at(top, right) * x_weight
+    lower = at(bottom, left) * (1.0 - x_weight) + at(bottom, right) * x_weight
+    crops = upper * (1.0 - y_weight) + lower * y_weight
+    crops = tf.where((y_inside[..., :, None] & x_inside[..., None, :])[..., None], crops, 0.0)
+    return tf.reshape(crops, [-1, crop_size, crop_size, features.shape[-1]])
+
+
+def crop_proposal_features(features, proposals_normalized, crop_size, pool_kernel, pool_stride,
+                           xla_compatible=False):
     """ROI features: bilinear crop-and-resize then max-pool (OD API
     ``_compute_second_stage_input_feature_maps``).
 
@@ -27,17 +79,22 @@ def crop_proposal_features(features, proposals_normalized, crop_size, pool_kerne
         initial_crop_size (14).
     pool_kernel, pool_stride : int
         maxpool_kernel_size, maxpool_stride (2, 2; 'VALID' padding as slim's default).
+    xla_compatible : bool
+        Use :func:`gather_crop_and_resize` (same values) instead of the native op.
 
     Returns
     -------
     tf.Tensor
         [B * P, crop_size / pool_stride, ..., C] in the features' dtype.
     """
-    batch_size = tf.shape(proposals_normalized)[0]
-    num_proposals = tf.shape(proposals_normalized)[1]
-    box_indices = tf.repeat(tf.range(batch_size), num_proposals)
-    crops = tf.image.crop_and_resize(features, tf.reshape(proposals_normalized, [-1, 4]),
-                                     box_indices, [crop_size, crop_size])
+    if xla_compatible:
+        crops = gather_crop_and_resize(features, proposals_normalized, crop_size)
+    else:
+        batch_size = tf.shape(proposals_normalized)[0]
+        num_proposals = tf.shape(proposals_normalized)[1]
+        box_indices = tf.repeat(tf.range(batch_size), num_proposals)
+        crops = tf.image.crop_and_resize(features, tf.reshape(proposals_normalized, [-1, 4]),
+                                         box_indices, [crop_size, crop_size])
     crops = tf.nn.max_pool2d(crops, pool_kernel, pool_stride, padding="VALID")
     return tf.cast(crops, features.dtype)
 

@@ -80,10 +80,14 @@ class FasterRCNN(tf_keras.Model):
     seed : int
         Seed of the anchor and proposal sampling (a ``tf.random.Generator`` saved with the
         model's checkpoints).
+    xla_compatible : bool
+        Crop proposal features with gathers instead of ``tf.image.crop_and_resize`` (same
+        values, slower on the CPU), so that ``loss`` and ``detect`` compile with
+        ``jit_compile=True``.
     """
 
     def __init__(self, settings, feature_network, rpn, box_classifier, box_coder, seed=0,
-                 **kwargs):
+                 xla_compatible=False, **kwargs):
         super().__init__(name="FasterRCNN", **kwargs)
         self.settings = settings
         self.feature_network = feature_network
@@ -91,6 +95,7 @@ class FasterRCNN(tf_keras.Model):
         self.box_classifier = box_classifier
         self.box_coder = box_coder
         self.sampling_rng = tf.random.Generator.from_seed(seed)
+        self.xla_compatible = xla_compatible
 
     # --- Figure 1, left to right -------------------------------------------------------------
 
@@ -192,7 +197,8 @@ class FasterRCNN(tf_keras.Model):
         s = self.settings
         scale = tf.constant([s.image_height, s.image_width] * 2, tf.float32)
         crops = crop_proposal_features(features, proposals / scale, s.initial_crop_size,
-                                       s.maxpool_kernel_size, s.maxpool_stride)
+                                       s.maxpool_kernel_size, s.maxpool_stride,
+                                       self.xla_compatible)
         box_encodings, class_logits = self.box_classifier(crops, training=training)
         batch_size, num_proposals = tf.shape(proposals)[0], tf.shape(proposals)[1]
         return (tf.reshape(box_encodings, [batch_size, num_proposals, 4]),

@@ -55,7 +55,7 @@ def _check(condition, message):
         raise InputError(f"model.faster_rcnn: {message}")
 
 
-def build_model(model_config, seed=0):
+def build_model(model_config, seed=0, xla_compatible=False):
     """The Faster R-CNN a ``DetectionModel`` (or ``FasterRcnn``) proto describes.
 
     Parameters
@@ -64,6 +64,9 @@ def build_model(model_config, seed=0):
         ``pipeline_config.model``.
     seed : int
         Seed of the weight initialisers and of the anchor / proposal sampling.
+    xla_compatible : bool
+        Build a model whose ``loss`` and ``detect`` compile with XLA (``jit_compile=True``):
+        see :class:`deepcee.faster_rcnn.FasterRCNN`.
 
     Returns
     -------
@@ -164,4 +167,5 @@ def build_model(model_config, seed=0):
                                   if box_predictor.use_dropout else None),
         train_batch_norm=train_batch_norm, seed=seed)
     box_coder = BoxCoder((coder.y_scale, coder.x_scale, coder.height_scale, coder.width_scale))
-    return FasterRCNN(settings, feature_network, rpn, box_classifier, box_coder, seed=seed)
+    return FasterRCNN(settings, feature_network, rpn, box_classifier, box_coder, seed=seed,
+                      xla_compatible=xla_compatible)

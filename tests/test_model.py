@@ -11,6 +11,8 @@ import tensorflow as tf
 from google.protobuf import text_format
 
 from data_prep.errors import InputError
+from deepcee.box_classifier import gather_crop_and_resize
+from deepcee.inception_v2 import InceptionV2FeatureNetwork
 from deepcee.model_builder import build_model
 from deepcee.odapi_names import odapi_variable_map, restore_odapi_checkpoint
 from protos import pipeline_pb2
@@ -92,7 +94,7 @@ def test_gradients_reach_every_stage_but_not_proposal_coordinates(model, gt_boxe
 
 
 def test_detect_outputs(model):
-    detections = tf.function(model.detect)(tf.cast(IMAGES, tf.uint8))
+    detections = model.detect(tf.cast(IMAGES, tf.uint8))
     boxes = detections["detection_boxes"].numpy()
     scores = detections["detection_scores"].numpy()
     count = detections["num_detections"].numpy()
@@ -181,3 +183,38 @@ def test_other_feature_extractor_is_an_input_error(repo_root):
     config.faster_rcnn.feature_extractor.type = "faster_rcnn_resnet101"
     with pytest.raises(InputError, match="feature_extractor"):
         build_model(config)
+
+
+def test_gather_crop_matches_crop_and_resize():
+    rng = np.random.default_rng(2)
+    features = tf.constant(rng.normal(size=(2, 9, 7, 5)), tf.float32)
+    corner = rng.uniform(-0.3, 1.0, (2, 6, 2))
+    boxes = np.concatenate([corner, corner + rng.uniform(-0.1, 0.7, (2, 6, 2))], -1)
+    boxes = tf.constant(boxes, tf.float32)
+    native = tf.image.crop_and_resize(features, tf.reshape(boxes, [-1, 4]),
+                                      tf.repeat(tf.range(2), 6), [4, 4])
+    np.testing.assert_allclose(gather_crop_and_resize(features, boxes, 4).numpy(), native.numpy(),
+                               atol=1e-5)
+
+
+def test_weight_initialisation_is_seeded():
+    def weights(seed):
+        network = InceptionV2FeatureNetwork(seed=seed)
+        network(tf.zeros([1, 33, 33, 3]))
+        return [w.numpy() for w in network.weights[:6]]
+    first, again, other = weights(1), weights(1), weights(2)
+    assert all((a == b).all() for a, b in zip(first, again))
+    assert any((a != b).any() for a, b in zip(first, other))
+
+
+@pytest.mark.slow
+def test_xla_compatible_model_compiles_and_matches(repo_root):
+    model = build_model(small_config(repo_root), xla_compatible=True)
+    images = IMAGES[:1]
+    reference = model.detect(images)
+    compiled = tf.function(model.detect, jit_compile=True)(images)
+    np.testing.assert_allclose(compiled["detection_scores"].numpy(),
+                               reference["detection_scores"].numpy(), atol=1e-4)
+    loss = tf.function(model.loss, jit_compile=True)(
+        images, tf.constant([[[0.2, 0.2, 0.8, 0.8]]]), tf.constant([[True]]))
+    assert np.isfinite(float(loss["Loss/total_loss"]))
