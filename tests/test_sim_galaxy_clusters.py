@@ -215,3 +215,13 @@ def test_bad_requests_raise_input_errors(sky):
         sky.cutout(10.0, 95.0, size_px=100)
     with pytest.raises(InputError):
         MockSky(seed=0, difficulty=ClusterDifficulty(redshift=0.6))
+
+
+def test_sim_gallery_verb_writes_colour_pngs(tmp_path):
+    from PIL import Image
+
+    from deepcee.cli import main
+    assert main(["sim-gallery", "--n", "1", "--size-px", "128", "--out", str(tmp_path)]) == 0
+    (png,) = tmp_path.glob("*.png")
+    picture = Image.open(png)
+    assert picture.size == (128, 128) and picture.mode == "RGB"

@@ -168,3 +168,13 @@ def test_bad_requests_raise_input_errors():
         simulate_kband_field(*IRAS06055, 0.0)
     with pytest.raises(InputError):
         simulate_kband_field(*IRAS06055, 5.0, difficulty=StarClusterDifficulty(profile="gauss"))
+
+
+def test_sim_gallery_verb_writes_a_png_per_field(tmp_path):
+    from PIL import Image
+
+    from stellarvae.cli import main
+    assert main(["sim-gallery", "--field", "IRAS06055", "--field", "92.0,20.0",
+                 "--size-arcmin", "2", "--out", str(tmp_path)]) == 0
+    pngs = sorted(tmp_path.glob("*.png"))
+    assert len(pngs) == 2 and Image.open(pngs[0]).size == (120, 120)

@@ -7,6 +7,7 @@ of Deep-CEE §3.2) around it. The clusters are the first paper-sample clusters o
 Wen et al. catalogue, each cut out with a random offset within 270 arcsec, as the paper's
 images are.
 """
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def run(args):
         raise InputError("sim-gallery: --n must be >= 1 and --size-px 64 to 4000")
     difficulty = DIFFICULTIES[args.difficulty]()
     if args.cluster_free:
-        difficulty = ClusterDifficulty(**{**difficulty.__dict__, "cluster_free": True})
+        difficulty = replace(difficulty, cluster_free=True)
     sky = MockSky(seed=args.seed, difficulty=difficulty)
     rng = np.random.default_rng(args.seed)
     out = Path(args.out)
