@@ -13,7 +13,6 @@ Kernel layouts of slim and Keras are the same, so values load unchanged.
 import tensorflow as tf
 import tf_keras
 
-from data_prep.errors import InputError
 from deepcee.inception_v2 import ConvBatchNormRelu
 
 
@@ -65,42 +64,3 @@ def odapi_variable_map(model):
     names.update(_kernel_bias_names(model.box_classifier))
     return names
 
-
-def restore_odapi_checkpoint(model, checkpoint_path):
-    """Copy the values of an OD API checkpoint into the model (fine_tune_checkpoint_type
-    "detection": every variable present in both).
-
-    Parameters
-    ----------
-    model : deepcee.faster_rcnn.FasterRCNN
-    checkpoint_path : str
-        Checkpoint prefix, e.g. ``.../faster_rcnn_inception_v2_coco_2018_01_28/model.ckpt``.
-
-    Returns
-    -------
-    list of str
-        OD API names of the model's variables the checkpoint does not hold (left as
-        initialised), sorted.
-
-    Raises
-    ------
-    data_prep.errors.InputError
-        If the checkpoint cannot be read or a variable's shape differs.
-    """
-    try:
-        reader = tf.train.load_checkpoint(checkpoint_path)
-    except (tf.errors.NotFoundError, tf.errors.DataLossError, ValueError) as error:
-        raise InputError(f"{checkpoint_path}: not a readable TF checkpoint ({error}): check "
-                         "train_config.fine_tune_checkpoint") from None
-    stored = reader.get_variable_to_shape_map()
-    missing = []
-    for name, variable in odapi_variable_map(model).items():
-        if name not in stored:
-            missing.append(name)
-            continue
-        if list(stored[name]) != variable.shape.as_list():
-            raise InputError(f"{checkpoint_path}: {name} has shape {stored[name]}, the model "
-                             f"needs {variable.shape.as_list()}: is it a Faster R-CNN "
-                             "Inception-v2 checkpoint with the same anchors and classes?")
-        variable.assign(reader.get_tensor(name))
-    return sorted(missing)

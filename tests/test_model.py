@@ -14,7 +14,9 @@ from data_prep.errors import InputError
 from deepcee.box_classifier import gather_crop_and_resize
 from deepcee.inception_v2 import InceptionV2FeatureNetwork
 from deepcee.model_builder import build_model
-from deepcee.odapi_names import odapi_variable_map, restore_odapi_checkpoint
+from deepcee import losses
+from deepcee.odapi_names import odapi_variable_map
+from deepcee.target_assigner import Targets
 from protos import pipeline_pb2
 
 LOSS_KEYS = ["Loss/RPNLoss/localization_loss", "Loss/RPNLoss/objectness_loss",
@@ -156,22 +158,6 @@ def test_odapi_variable_map_covers_every_variable_once(model):
     assert not any(n.endswith("/biases") and "InceptionV2" in n for n in names)
 
 
-def test_restore_odapi_checkpoint(model, tmp_path):
-    names = odapi_variable_map(model)
-    saved = {name: variable.numpy() + 1.0 for name, variable in names.items()
-             if "Mixed_5" not in name}
-    prefix = str(tmp_path / "model.ckpt")
-    tf.raw_ops.SaveV2(prefix=prefix, tensor_names=list(saved), shape_and_slices=[""] * len(saved),
-                      tensors=list(saved.values()))
-    missing = restore_odapi_checkpoint(model, prefix)
-    assert missing and all("Mixed_5" in name for name in missing)
-    for name in ["Conv/weights", "FirstStageFeatureExtractor/InceptionV2/Mixed_3b/Branch_0/"
-                 "Conv2d_0a_1x1/BatchNorm/moving_mean"]:
-        np.testing.assert_array_equal(names[name].numpy(), saved[name])
-    with pytest.raises(InputError):
-        restore_odapi_checkpoint(model, str(tmp_path / "absent.ckpt"))
-
-
 @pytest.mark.parametrize("field, value", [("num_classes", 2), ("number_of_stages", 1)])
 def test_unsupported_config_is_an_input_error(repo_root, field, value):
     with pytest.raises(InputError, match=field):
@@ -218,3 +204,57 @@ def test_xla_compatible_model_compiles_and_matches(repo_root):
     loss = tf.function(model.loss, jit_compile=True)(
         images, tf.constant([[[0.2, 0.2, 0.8, 0.8]]]), tf.constant([[True]]))
     assert np.isfinite(float(loss["Loss/total_loss"]))
+
+
+def test_preprocess_resizes_like_the_od_api_and_scales_to_unit_range(model):
+    image = tf.constant(np.random.default_rng(4).uniform(0, 255, (1, 50, 70, 3)), tf.float32)
+    resized = tf.raw_ops.ResizeBilinear(images=image, size=[128, 128], align_corners=False,
+                                        half_pixel_centers=False)
+    np.testing.assert_allclose(model.preprocess(image).numpy(),
+                               (2.0 / 255.0 * resized - 1.0).numpy(), atol=1e-5)
+    full = model.preprocess(tf.fill([1, 128, 128, 3], 255.0))
+    np.testing.assert_allclose(full.numpy(), 1.0)
+
+
+def test_eval_mode_loss_uses_all_proposals(model, gt_boxes):
+    loss = model.loss(IMAGES, gt_boxes, GT_VALID, training=False)
+    assert sorted(loss) == sorted(LOSS_KEYS + ["Loss/total_loss"])
+    assert all(np.isfinite(float(v)) for v in loss.values())
+
+
+def _targets(positive, cls_weights, reg_targets):
+    positive = tf.constant(positive)
+    return Targets(matches=tf.zeros_like(positive, tf.int32), positive=positive,
+                   cls_weights=tf.constant(cls_weights, tf.float32),
+                   reg_targets=tf.constant(reg_targets, tf.float32),
+                   reg_weights=tf.cast(positive, tf.float32))
+
+
+def test_smooth_l1_hand_values():
+    value = losses.smooth_l1(tf.constant([[0.5, -2.0, 0.0, 1.0]]), tf.zeros([1, 4]))
+    np.testing.assert_allclose(value.numpy(), [0.125 + 1.5 + 0.0 + 0.5])
+
+
+def test_rpn_losses_are_normalised_by_the_sampled_count():
+    # image 0: 2 sampled (1 positive, code error 0.5 -> 0.125), image 1: 1 sampled negative
+    targets = _targets([[True, False, True], [False, False, False]], [[1, 1, 1], [1, 1, 1]],
+                       np.zeros((2, 3, 4)))
+    encodings = tf.constant([[[0.5, 0, 0, 0], [9, 9, 9, 9], [3, 0, 0, 0]], [[1, 1, 1, 1]] * 3],
+                            tf.float32)
+    logits = tf.zeros([2, 3, 2])                                       # CE = ln 2 everywhere
+    sampled = tf.constant([[True, True, False], [False, True, False]])
+    localization, objectness = losses.rpn_losses(encodings, logits, targets, sampled)
+    np.testing.assert_allclose(float(localization), (0.125 / 2 + 0.0) / 2, rtol=1e-6)
+    np.testing.assert_allclose(float(objectness), (2 * np.log(2) / 2 + np.log(2) / 1) / 2,
+                               rtol=1e-6)
+
+
+def test_box_classifier_losses_skip_padding_and_divide_by_proposals():
+    targets = _targets([[True, False, False, True]], [[1, 1, 0, 1]], np.zeros((1, 4, 4)))
+    encodings = tf.constant([[[1.0, 0, 0, 0], [5, 5, 5, 5], [0, 0, 0, 0], [7, 7, 7, 7]]])
+    logits = tf.zeros([1, 4, 2])
+    # three real proposals (the 4th is padding); the 3rd is ignored (weight 0)
+    localization, classification = losses.box_classifier_losses(encodings, logits, targets,
+                                                                 tf.constant([3]))
+    np.testing.assert_allclose(float(localization), 0.5 / 3, rtol=1e-6)
+    np.testing.assert_allclose(float(classification), 2 * np.log(2) / 3, rtol=1e-6)
