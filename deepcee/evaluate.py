@@ -167,7 +167,8 @@ def score_split(detections, clusters, radius_kpc=matching.DEFAULT_MATCH_RADIUS_K
         hit = local >= 0
         matched[rows[hit]] = members[local[hit]]
         offset[rows[hit]] = distances[hit, local[hit]]
-        nearest[rows] = distances.min(axis=1)
+        finite = np.where(np.isnan(distances), np.inf, distances).min(axis=1)
+        nearest[rows] = np.where(np.isfinite(finite), finite, np.nan)
     detections["cluster"] = matched
     detections["offset_kpc"] = offset
     detections["nearest_kpc"] = nearest

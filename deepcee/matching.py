@@ -114,6 +114,7 @@ def match_boxes(offsets, scores, radius_kpc=DEFAULT_MATCH_RADIUS_KPC):
     offsets = np.asarray(offsets, float)
     if offsets.ndim != 2 or offsets.shape[0] != len(scores):
         raise ValueError(f"offsets {offsets.shape} must be (K, M) for K = {len(scores)} scores")
+    offsets = np.where(np.isnan(offsets), np.inf, offsets)  # unknown distance: never a TP
     matched = np.full(len(scores), -1, dtype=np.int64)
     taken = np.zeros(offsets.shape[1], dtype=bool)
     for box in np.argsort(-np.asarray(scores, float), kind="stable"):

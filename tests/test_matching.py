@@ -78,6 +78,11 @@ def test_box_between_two_clusters_goes_to_the_nearer():
     assert list(matched) == [0, 1]
 
 
+def test_a_cluster_without_redshift_never_blocks_a_match():
+    matched = matching.match_boxes(np.array([[np.nan, 50.0]]), scores=[0.9])
+    assert list(matched) == [1]
+
+
 def test_no_box_is_a_false_negative():
     matched = matching.match_boxes(np.zeros((0, 1)), scores=np.zeros(0))
     assert matched.shape == (0,)
