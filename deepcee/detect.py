@@ -23,6 +23,7 @@ import tensorflow as tf
 from data_prep import stretch
 from data_prep.errors import InputError
 from data_prep.files import atomic_path, write_table, write_text
+from deepcee.export import load_trained_model, pixel_scale_arcsec
 
 OVERLAP = 0.25
 """Fraction of a tile shared with its neighbour."""
@@ -76,7 +77,6 @@ class Detector:
     @classmethod
     def from_checkpoint(cls, model_dir):
         """From a training run directory (its latest checkpoint and pipeline.config)."""
-        from deepcee.export import load_trained_model
         trained = load_trained_model(model_dir)
         detect = tf.function(lambda images: trained.model.detect(tf.cast(images, tf.float32)),
                              input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8)])
@@ -213,8 +213,7 @@ def read_fits_triplet(paths, training_pixel_scale_arcsec=0.0):
         wcs = None
     factor = 1.0
     if wcs is not None and training_pixel_scale_arcsec > 0:
-        scale = float(np.mean(wcs.proj_plane_pixel_scales()).to_value("arcsec"))
-        factor = training_pixel_scale_arcsec / scale
+        factor = training_pixel_scale_arcsec / pixel_scale_arcsec(wcs)
     if abs(factor - 1.0) > 1e-3:
         height, width = shapes["r"]
         size = (max(1, round(width / factor)), max(1, round(height / factor)))
@@ -295,8 +294,7 @@ def region_text(table, picture):
     width = np.asarray(table["xmax"] - table["xmin"])
     height = np.asarray(table["ymax"] - table["ymin"])
     if "ra" in table.colnames:
-        scale = float(np.mean(picture.wcs.proj_plane_pixel_scales()).to_value("arcsec")) \
-            / picture.scale_to_input
+        scale = pixel_scale_arcsec(picture.wcs) / picture.scale_to_input
         lines.append("fk5")
         lines += [f'box({row["ra"]:.6f},{row["dec"]:.6f},{w * scale:.2f}",{h * scale:.2f}",0)'
                   f' # text={{{row["score"]:.2f}}}' for row, w, h in zip(table, width, height)]

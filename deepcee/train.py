@@ -42,7 +42,7 @@ from data_prep.errors import InputError
 from data_prep.files import write_text
 from deepcee import inputs
 from deepcee.config import load_pipeline_config
-from deepcee.export import geometry_variables, model_input_size
+from deepcee.export import geometry_variables, model_input_size, pixel_scale_arcsec
 from deepcee.model_builder import build_model
 
 LOSS_NAMES = ("Loss/RPNLoss/localization_loss", "Loss/RPNLoss/objectness_loss",
@@ -180,7 +180,7 @@ def prepare_model_dir(config_path, model_dir):
     write_text(copy, Path(config_path).read_text(encoding="utf-8"))
 
 
-def pixel_scale_arcsec(wcs_header):
+def record_pixel_scale_arcsec(wcs_header):
     """Pixel scale (arcsec) of a record's WCS header text (bytes or str); 0 if it has none."""
     text = wcs_header.decode() if isinstance(wcs_header, bytes) else wcs_header
     if not text.strip():
@@ -188,9 +188,7 @@ def pixel_scale_arcsec(wcs_header):
     from astropy.io import fits
     from astropy.wcs import WCS
     wcs = WCS(fits.Header.fromstring(text)).celestial
-    if not wcs.has_celestial:
-        return 0.0
-    return float(np.mean(wcs.proj_plane_pixel_scales()).to_value("arcsec"))
+    return pixel_scale_arcsec(wcs) if wcs.has_celestial else 0.0
 
 
 def logged_steps(events_dir, tag=TOTAL_LOSS):
@@ -373,7 +371,7 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
         model.detect(tf.zeros([1, *model_input_size(config.model), 3]))  # creates the weights
         optimizer.build(model.trainable_variables)  # creates the momentum slots to restore
         image_size, pixel_scale = geometry_variables(example["image"].shape[:2],
-                                                     pixel_scale_arcsec(example["wcs_header"]))
+                                                     record_pixel_scale_arcsec(example["wcs_header"]))
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
                                      training_image_size=image_size,
                                      training_pixel_scale_arcsec=pixel_scale)
