@@ -15,13 +15,15 @@ or a source answer with no coverage. An unreachable service is an
 :class:`~data_prep.errors.InputError` and stops the run.
 """
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
+from astropy.utils.exceptions import AstropyUserWarning
 
 from data_prep.files import write_fits
-from data_prep.survey_service import CorruptFileError, NoCoverageError, read_fits_image
+from data_prep.survey_service import CorruptFileError, NoCoverageError
 
 BANDS = ("g", "r", "i")
 _REQUEST_CARDS = ("REQ_RA", "REQ_DEC", "REQ_NPIX", "REQ_SCAL")
@@ -117,9 +119,19 @@ class CutoutCache:
 
     @staticmethod
     def _read(path):
+        """The float32 image and header of a cached band; a damaged file is rejected."""
         if not path.exists():
             raise CutoutRejected(f"{path} is missing")
         try:
-            return read_fits_image(path)
-        except (CorruptFileError, NoCoverageError) as error:
-            raise CutoutRejected(str(error)) from None
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", AstropyUserWarning)  # "may have been truncated"
+                with fits.open(path, memmap=False) as hdul:
+                    data = np.asarray(hdul[0].data, dtype=np.float32)
+                    header = hdul[0].header
+        except (OSError, ValueError, TypeError, IndexError, Warning) as error:
+            raise CutoutRejected(f"{path}: unreadable or truncated FITS "
+                                 f"({type(error).__name__}: {error}); delete it to fetch "
+                                 "it again") from None
+        if data.ndim != 2:
+            raise CutoutRejected(f"{path}: no 2-D image (shape {data.shape})")
+        return data, header

@@ -12,8 +12,8 @@ VizieR, SDSS DR9 images from SkyView; ``--source sim``: the embedded simulator):
 3. Per image, a g, r, i cutout of ``--cutout-px`` (2000) pixels at 0.396 arcsec / px, centred
    at a uniform random offset of up to 270 arcsec in x and y from the BCG
    (``data_prep.offsets``), cached as FITS (``data_prep.cutout_cache``).
-4. The three bands resampled to ``--image-px`` (1000) pixels (``data_prep.regrid``: Lanczos,
-   with the WCS rescaled to match), then square-root stretched between a sky lower limit and a
+4. The three bands resampled to ``--image-px`` (1000) pixels (``data_prep.regrid``: area
+   averaging, with the WCS rescaled to match), then square-root stretched between a sky lower limit and a
    percentile upper limit into i, r, g -> R, G, B (``data_prep.stretch``), PNG-encoded.
    Resampling the flux images before the stretch, rather than the 8-bit picture after it as
    the paper's training-time resizer did, makes the stretch 4x cheaper and changes a pixel by
@@ -41,10 +41,8 @@ unreachable service stops the run with one line and exit status 2.
 """
 import dataclasses
 import hashlib
-import io
 import json
 import math
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -53,7 +51,6 @@ import astropy.units as u
 import numpy as np
 from astropy.table import Table, vstack
 from astropy.wcs import WCS
-from PIL import Image
 from tqdm import tqdm
 
 from data_prep import stretch
@@ -62,6 +59,7 @@ from data_prep.cluster_boxes import BOX_KPC, bcg_boxes, clusters_in_image
 from data_prep.cutout_cache import CutoutCache, CutoutRejected
 from data_prep.errors import InputError
 from data_prep.files import atomic_path, sha256_file, write_bytes, write_json, write_table, write_text
+from data_prep.png_encoding import encode_rgb_png
 from data_prep.offsets import COPIES, MAX_OFFSET_ARCSEC, bcg_offset, cutout_centre
 from data_prep.regrid import resize_image, resized_wcs
 from data_prep.sample_split import TEST_FRACTION, choose_clusters, split_by_cluster
@@ -71,7 +69,6 @@ CUTOUT_PX = 2000
 IMAGE_PX = 1000
 SHARD_SIZE = 100
 MAX_BLANK_FRACTION = 0.5
-PNG_COMPRESS_LEVEL = 1
 SPLITS = ("train", "test", "redmapper")
 SPLIT_NUMBER = {"train": 1, "test": 2, "redmapper": 3}
 CLASS_ID, CLASS_NAME = 1, "galaxy_cluster"
@@ -236,32 +233,33 @@ def shard_fingerprint(settings, split, table_sha, tasks):
     return hashlib.sha256(json.dumps(content, default=repr).encode()).hexdigest()
 
 
-def blank_fraction(image):
-    """Fraction of pixels that are NaN or exactly zero (no data)."""
-    return float(np.count_nonzero(~(np.abs(image) > 0)) / image.size)
+def prepared_band(image, size_px, max_blank_fraction):
+    """Check one band and resample it to ``size_px``.
 
+    Returns
+    -------
+    resampled : (size_px, size_px) float32
+    blank : (size_px, size_px) bool or None
+        Resampled footprint of the NaN pixels (painted black after the stretch), None if
+        there are none. NaN pixels are filled with the band's median before resampling, so
+        they do not spread.
 
-def prepared_band(image, size_px):
-    """Resample one band to ``size_px``; return it and a mask of pixels with no data.
-
-    NaN pixels are filled with the band's median before resampling (so they do not spread)
-    and their resampled footprint is returned as a mask, to be painted black after the
-    stretch.
+    Raises
+    ------
+    CutoutRejected
+        More than ``max_blank_fraction`` of the pixels are NaN or exactly zero.
     """
     nan = np.isnan(image)
-    if not nan.any():
+    n_nan = int(np.count_nonzero(nan))
+    n_blank = image.size - int(np.count_nonzero(image)) + n_nan  # zeros + NaN (NaN != 0)
+    if n_blank > max_blank_fraction * image.size:
+        raise CutoutRejected(f"{n_blank / image.size:.0%} of pixels NaN or zero "
+                             "(outside the survey footprint)")
+    if not n_nan:
         return resize_image(image, size_px), None
     filled = np.where(nan, np.nanmedian(image[::4, ::4]), image).astype(np.float32)
     mask = resize_image(nan.astype(np.float32), size_px) > 0.5
     return resize_image(filled, size_px), mask
-
-
-def encode_png(rgb):
-    """PNG bytes of an RGB uint8 image (deterministic: no timestamp)."""
-    buffer = io.BytesIO()
-    Image.fromarray(rgb, mode="RGB").save(buffer, format="PNG",
-                                          compress_level=PNG_COMPRESS_LEVEL)
-    return buffer.getvalue()
 
 
 def wcs_header_text(wcs, size_px):
@@ -289,11 +287,11 @@ def make_record(task, split, index, clusters, cache, settings):
         if data.shape != (settings.cutout_px, settings.cutout_px):
             raise CutoutRejected(f"band {band} is {data.shape[1]} x {data.shape[0]} px, "
                                  f"expected {settings.cutout_px} x {settings.cutout_px}")
-        fraction = blank_fraction(data)
-        if fraction > settings.max_blank_fraction:
-            raise CutoutRejected(f"band {band}: {fraction:.0%} of pixels NaN or zero "
-                                 "(outside the survey footprint)")
-        resampled[band], mask = prepared_band(data, settings.image_px)
+        try:
+            resampled[band], mask = prepared_band(data, settings.image_px,
+                                                  settings.max_blank_fraction)
+        except CutoutRejected as error:
+            raise CutoutRejected(f"band {band}: {error}") from None
         if mask is not None:
             blank = mask if blank is None else blank | mask
     try:
@@ -310,7 +308,7 @@ def make_record(task, split, index, clusters, cache, settings):
     labelled = clusters[inside]
     boxes, centers = bcg_boxes(x[inside], y[inside], labelled["z"], wcs, settings.image_px,
                                settings.box_kpc)
-    png = encode_png(rgb)
+    png = encode_rgb_png(rgb)
     objects = {"ra": labelled["ra"], "dec": labelled["dec"], "redshift": labelled["z"],
                "bcg_rmag": labelled["bcg_rmag"], "richness": labelled["richness"],
                "n200": labelled["n200"], "center_x": centers[:, 0], "center_y": centers[:, 1],

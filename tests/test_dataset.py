@@ -3,6 +3,7 @@
 Most tests use a small fake cluster source (noise plus a Gaussian blob on every BCG, 300 px
 cutouts resampled to 150 px) so they run in seconds; one slow test runs the real simulator.
 """
+import io
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astropy.wcs import WCS
+from PIL import Image
 
 import data_prep  # noqa: F401  (selects tf_keras before TensorFlow is imported)
 from data_prep import deepcee_dataset
@@ -23,6 +25,7 @@ from data_prep.cluster_boxes import pixel_scale_arcsec
 from data_prep.cosmology import arcsec_for_kpc
 from data_prep.files import sha256_file
 from data_prep.offsets import bcg_offset, cutout_centre
+from data_prep.png_encoding import encode_rgb_png
 from data_prep.regrid import resized_wcs
 from data_prep.sample_split import split_by_cluster
 from deepcee.cli import main as deepcee_main
@@ -332,3 +335,10 @@ def test_simulated_sky_makes_decodable_records(tmp_path):
         for k, (ymin, xmin, ymax, xmax) in enumerate(example["boxes"]):
             assert xmin <= example["center_x"][k] <= xmax
             assert ymin <= example["center_y"][k] <= ymax
+
+
+def test_png_encoding_round_trips():
+    rgb = np.random.default_rng(0).integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    png = encode_rgb_png(rgb)
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))), rgb)
+    assert encode_rgb_png(rgb) == png
