@@ -15,10 +15,12 @@ For each split, ``<out>/<split>/`` receives
   of predictions within the match radius and within 250 kpc, and the two-sample KS tests of
   redshift, BCG r magnitude and richness between returned and all clusters.
 
-TP / FP / FN and the matching rules are those of ``deepcee.matching``; thresholds and 0/0
+``--rescore`` re-scores the saved detections (another radius or operating threshold) without
+the model. TP / FP / FN and the matching rules are those of ``deepcee.matching``; thresholds and 0/0
 ratios those of ``deepcee.metrics``.
 """
 import glob
+import json
 import time
 from pathlib import Path
 
@@ -57,7 +59,7 @@ DEFINITIONS = {
 
 
 def add_arguments(parser):
-    parser.add_argument("--model", required=True,
+    parser.add_argument("--model", default=None,
                         help="SavedModel export dir (runs/deepcee/export) or a training run "
                              "dir with checkpoints (runs/deepcee/train)")
     parser.add_argument("--data", default="data/deepcee", help="dir with <split>-*.tfrecord")
@@ -74,6 +76,9 @@ def add_arguments(parser):
     parser.add_argument("--alpha", type=float, default=0.05, help="KS significance level")
     parser.add_argument("--limit", type=int, default=None,
                         help="evaluate only the first N images of each split")
+    parser.add_argument("--rescore", action="store_true",
+                        help="re-score the saved detections in --out (e.g. another radius or "
+                             "threshold) without running the model")
 
 
 def split_records(data_dir, split):
@@ -301,23 +306,48 @@ def evaluate_split(detector, record_paths, out_dir, name, radius_kpc=100.0, thre
                                timing, record_paths)
 
 
+def rescore_split(out_dir, name, radius_kpc, threshold=None, alpha=0.05):
+    """Re-score a split's saved ``detections.ecsv`` / ``clusters.ecsv`` (another radius or
+    threshold) and rewrite its outputs, without running the model."""
+    out_dir = Path(out_dir)
+    if not (out_dir / "detections.ecsv").is_file():
+        raise InputError(f"{out_dir}/detections.ecsv missing: run `deepcee evaluate` without "
+                         "--rescore first")
+    detections = Table.read(out_dir / "detections.ecsv")
+    clusters = Table.read(out_dir / "clusters.ecsv")
+    detections.remove_columns(["cluster", "offset_kpc", "nearest_kpc"])
+    clusters.remove_columns(["matched_score", "offset_kpc"])
+    previous = json.loads((out_dir / "summary.json").read_text())
+    return write_split_outputs(out_dir, name, detections, clusters, radius_kpc, threshold, alpha,
+                               previous.get("timing"), previous.get("records", []))
+
+
 def run(args):
     radius = matching.check_match_radius(args.match_radius_kpc)
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise InputError(f"--threshold {args.threshold} is not a score in [0, 1]")
-    requested = args.split or [s for s in SPLITS
-                               if glob.glob(str(Path(args.data) / f"{s}-*.tfrecord"))]
-    if not requested:
-        raise InputError(f"no test-* or redmapper-* TFRecords in {args.data}: run "
-                         "`deepcee tfrecords` first or pass --split")
-    splits = [split_records(args.data, split) for split in requested]
-    from deepcee.detect import load_detector
+    out = Path(args.out)
+    if args.rescore:
+        names = args.split or sorted(p.parent.name for p in out.glob("*/detections.ecsv"))
+        summaries = [rescore_split(out / name, name, radius, args.threshold, args.alpha)
+                     for name in names]
+    else:
+        if args.model is None:
+            raise InputError("--model is required (an export or training run dir), unless "
+                             "--rescore re-scores saved detections")
+        requested = args.split or [s for s in SPLITS
+                                   if glob.glob(str(Path(args.data) / f"{s}-*.tfrecord"))]
+        if not requested:
+            raise InputError(f"no test-* or redmapper-* TFRecords in {args.data}: run "
+                             "`deepcee tfrecords` first or pass --split")
+        splits = [split_records(args.data, split) for split in requested]
+        from deepcee.detect import load_detector
 
-    detector = load_detector(args.model)
-    for name, paths in splits:
-        summary = evaluate_split(detector, paths, Path(args.out) / name, name, radius,
-                                 args.threshold, args.alpha, args.limit)
+        detector = load_detector(args.model)
+        summaries = [evaluate_split(detector, paths, out / name, name, radius, args.threshold,
+                                    args.alpha, args.limit) for name, paths in splits]
+    for summary in summaries:
         best, operating = summary["best_f1"], summary["at_operating_threshold"]
-        print(f"{name}: {summary['n_images']} images, best F1 {best['f1']:.4f} at "
+        print(f"{summary['split']}: {summary['n_images']} images, best F1 {best['f1']:.4f} at "
               f"{best['threshold'] * 100:.0f} %; eq. 8 standard error "
-              f"{operating['standard_error_kpc']:.2f} kpc -> {Path(args.out) / name}")
+              f"{operating['standard_error_kpc']:.2f} kpc -> {out / summary['split']}")

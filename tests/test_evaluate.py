@@ -140,6 +140,19 @@ def test_fixed_threshold_and_rescore_without_rerun(evaluated, tmp_path):
     assert summary["at_operating_threshold"]["n_tp"] == 1
 
 
+def test_rescore_reads_saved_detections(evaluated, tmp_path):
+    import shutil
+
+    out, _ = evaluated
+    copy = tmp_path / "test"
+    shutil.copytree(out, copy)
+    summary = evaluate.rescore_split(copy, "test", 200.0, threshold=0.9)
+    assert summary["records"] and summary["match_radius_kpc"] == 200.0
+    rows = Table.read(copy / "threshold_table.ecsv")
+    assert (rows["tp"][0], rows["fp"][0], rows["fn"][0]) == (2, 2, 1)
+    assert json.loads((copy / "summary.json").read_text())["operating_threshold"] == 0.9
+
+
 def test_cli_rejects_a_radius_beyond_250_kpc(tmp_path):
     result = subprocess.run([sys.executable, "-m", "deepcee", "evaluate", "--model", tmp_path,
                              "--data", tmp_path, "--match-radius-kpc", "300"],
