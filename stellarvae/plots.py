@@ -64,7 +64,7 @@ def plot_heat_map(heat, region, wcs, path, title, fraction=0.7):
     figure.colorbar(shown, ax=axis, label="summed normalised votes")
     axis.set_xlabel("RA")
     axis.set_ylabel("Dec")
-    axis.set_title(f"{title}: heat map, {fraction:g} x max (cyan), region (red)")
+    axis.set_title(f"{title}\nheat map; cyan: {fraction:g} x max, red: region")
     save_figure(figure, path)
 
 

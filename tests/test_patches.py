@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from data_prep.patches import extract_patches, patch_corners, scale_to_unit
+from data_prep.patches import (extract_patches, patch_corners, scale_to_unit,
+                              subtract_diffuse_background)
 
 
 def test_counts_and_stride_follow_50_percent_overlap():
@@ -58,3 +59,18 @@ def test_nan_pixels_become_zero_and_mostly_blank_patches_are_dropped():
 def test_all_nan_image_is_refused():
     with pytest.raises(ValueError):
         scale_to_unit(np.full((8, 8), np.nan))
+
+
+def test_background_subtraction_keeps_stars_and_removes_diffuse_light():
+    yy, xx = np.mgrid[0:64, 0:64]
+    nebula = 50.0 * np.exp(-((xx - 20) ** 2 + (yy - 40) ** 2) / (2 * 15.0 ** 2)) + 0.5 * xx
+    image = nebula.copy()
+    image[30, 30] += 100.0
+    image[5, 5] = np.nan
+    residual = subtract_diffuse_background(image, 9)
+    assert residual[30, 30] == pytest.approx(100.0, abs=2.0)
+    interior = np.ones_like(image, bool)
+    interior[:5, :] = interior[-5:, :] = interior[:, :5] = interior[:, -5:] = False
+    interior[25:36, 25:36] = False
+    assert np.nanmax(np.abs(residual[interior])) < 2.0      # 50-count nebula nearly gone
+    assert np.isnan(residual[5, 5]) and residual.dtype == np.float32

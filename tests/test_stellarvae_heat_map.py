@@ -98,3 +98,18 @@ def test_iou_over_stars_and_members_on_a_hand_example():
     detection = measure_region(np.ones((1, 1)), np.ones((1, 1), bool), wcs, "vae")
     detection.ra_deg, detection.dec_deg, detection.radius_arcsec = 90.0, 20.0, 35.0
     assert count_members(stars, detection) == 3
+
+
+def test_smoothing_turns_scattered_votes_into_a_dense_region():
+    votes = np.zeros((120, 120))
+    rng = np.random.default_rng(0)
+    for y, x in rng.integers(0, 120, (40, 2)):               # scattered single votes
+        votes[y, x] = 1.0
+    for y, x in rng.integers(50, 70, (40, 2)):               # a dense clump of votes
+        votes[y, x] = 1.0
+    raw = peak_region(combined_heat_map([votes]))
+    smooth_heat = combined_heat_map([votes], smoothing_px=6.0)
+    smooth = peak_region(smooth_heat)
+    assert raw.sum() < 10                                    # unsmoothed: a few vote pixels
+    ys, xs = np.nonzero(smooth)
+    assert smooth.sum() > 100 and 50 <= ys.mean() <= 70 and 50 <= xs.mean() <= 70
