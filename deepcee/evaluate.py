@@ -126,8 +126,10 @@ def run_detector(detector, record_paths, limit=None):
                                  "ra": np.atleast_1d(coords.ra.deg),
                                  "dec": np.atleast_1d(coords.dec.deg)}))
         n = len(example["ra"])
-        clusters = Table({"image": np.full(n, index), "source_id": [source_id] * n,
-                          "name": [v.decode() for v in example["names"]] or [""] * n,
+        names = [v.decode() for v in example["names"]]
+        clusters = Table({"image": np.full(n, index, np.int64),
+                          "source_id": np.full(n, source_id),
+                          "name": np.array(names if len(names) == n else [""] * n, dtype=str),
                           **{c: np.asarray(example[c], np.float64) for c in CLUSTER_COLUMNS}})
         cluster_tables.append(clusters)
     detections = vstack(box_tables) if box_tables else Table(
@@ -137,6 +139,7 @@ def run_detector(detector, record_paths, limit=None):
         names=("image", "source_id", "name", *CLUSTER_COLUMNS),
         dtype=(np.int64, str, str, *[float] * len(CLUSTER_COLUMNS)))
     clusters.rename_column("redshift", "z")
+    detections.meta["n_images"] = len(cluster_tables)
     for table in (detections, clusters):
         for column in ("ra", "dec"):
             table[column].unit = "deg"
@@ -210,7 +213,7 @@ def summarise(detections, clusters, radius_kpc, threshold=None, alpha=0.05):
         {name: np.asarray(clusters[col]) for name, col in KS_PROPERTIES.items()}, alpha)
     n_above = int(above.sum())
     summary = {
-        "n_images": int(len(np.unique(clusters["image"]))) if len(clusters) else 0,
+        "n_images": int(detections.meta.get("n_images", len(np.unique(clusters["image"])))),
         "n_clusters": int(len(clusters)),
         "n_boxes": int(len(detections)),
         "match_radius_kpc": float(radius_kpc),
@@ -299,7 +302,7 @@ def evaluate_split(detector, record_paths, out_dir, name, radius_kpc=100.0, thre
     """Run ``detector`` on the records and write the split's outputs; returns the summary."""
     radius = matching.check_match_radius(radius_kpc)
     detections, clusters, seconds = run_detector(detector, record_paths, limit)
-    n_images = len(np.unique(clusters["image"])) if len(clusters) else 0
+    n_images = detections.meta["n_images"]
     timing = {"detector_seconds": seconds,
               "images_per_second": n_images / seconds if seconds > 0 else float("nan")}
     return write_split_outputs(out_dir, name, detections, clusters, radius, threshold, alpha,

@@ -101,7 +101,8 @@ def test_table_matches_hand_counts(evaluated):
         assert rows[percent] == counts, percent
     assert summary["best_f1"]["threshold"] == 0.0            # F1 0.5714 at 0..50 %: lowest
     assert summary["best_f1"]["f1"] == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
-    assert json.loads((out / "summary.json").read_text())["n_clusters"] == 3
+    written = json.loads((out / "summary.json").read_text())
+    assert written["n_clusters"] == 3 and written["n_images"] == 3
 
 
 def test_kpc_offsets_and_eq8(evaluated):
@@ -151,6 +152,29 @@ def test_rescore_reads_saved_detections(evaluated, tmp_path):
     rows = Table.read(copy / "threshold_table.ecsv")
     assert (rows["tp"][0], rows["fp"][0], rows["fn"][0]) == (2, 2, 1)
     assert json.loads((copy / "summary.json").read_text())["operating_threshold"] == 0.9
+
+
+def test_image_without_clusters_counts_its_boxes_as_fp(tmp_path):
+    import tensorflow as tf
+
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    wcs.wcs.crval, wcs.wcs.crpix, wcs.wcs.cdelt = [10, 10], [25.5, 25.5], [-2e-4, 2e-4]
+    header = wcs.to_header().tostring(sep="\n")
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((50, 50, 3), np.uint8)).save(buffer, format="PNG")
+    path = tmp_path / "neg-00000-of-00001.tfrecord"
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        writer.write(encode_example(buffer.getvalue(), 50, 50, "a", "a", np.zeros((0, 4)), [],
+                                    [], {}, header))
+        writer.write(encode_example(buffer.getvalue(), 50, 50, "b", "b", [[0.4, 0.4, 0.6, 0.6]],
+                                    [1], ["cluster"], {"ra": [10.0], "dec": [10.0],
+                                                       "redshift": [0.1], "name": ["A"]},
+                                    header))
+    box = (np.array([[0.4, 0.4, 0.6, 0.6]]), np.array([0.8]))
+    summary = evaluate.evaluate_split(lambda image: box, [path], tmp_path / "out", "neg")
+    assert summary["n_images"] == 2 and summary["n_clusters"] == 1
+    assert (summary["table"][5]["tp"], summary["table"][5]["fp"]) == (1, 1)
 
 
 def test_cli_rejects_a_radius_beyond_250_kpc(tmp_path):
