@@ -163,13 +163,7 @@ class FasterRCNN(tf_keras.Model):
         """
         features = self.feature_network(self.preprocess(images), training=training)
         box_encodings, objectness_logits = self.rpn(features)
-        feature_shape = tuple(features.shape[1:3])
-        if None in feature_shape:
-            raise ValueError("the feature map needs a static size: set a fixed_shape_resizer")
-        anchors, kept = self.anchors(feature_shape, training)
-        if len(kept) == 0:
-            raise ValueError(f"no anchor fits inside the {self.settings.image_height}x"
-                             f"{self.settings.image_width} image: reduce the anchor scales")
+        anchors, kept = self.anchors(tuple(features.shape[1:3]), training)
         if len(kept) < box_encodings.shape[1]:
             box_encodings = tf.gather(box_encodings, kept, axis=1)
             objectness_logits = tf.gather(objectness_logits, kept, axis=1)

@@ -5,6 +5,7 @@ import itertools
 import tf_keras
 
 from data_prep.errors import InputError
+from deepcee.anchors import grid_anchors, inside_window
 from deepcee.box_classifier import BoxClassifier
 from deepcee.box_coder import BoxCoder
 from deepcee.faster_rcnn import FasterRCNN, FasterRCNNSettings
@@ -113,6 +114,16 @@ def build_model(model_config, seed=0, xla_compatible=False):
            "initial_crop_size, maxpool_kernel_size and maxpool_stride must be set")
 
     resizer = config.image_resizer.fixed_shape_resizer
+    _check(min(resizer.height, resizer.width) >= 33,
+           "fixed_shape_resizer height and width must be at least 33 px (Inception-v2)")
+    cells = (-(-resizer.height // 16), -(-resizer.width // 16))
+    anchors = grid_anchors(cells, anchor.scales, anchor.aspect_ratios,
+                           (anchor.height, anchor.width), (16, 16),
+                           (anchor.height_offset, anchor.width_offset))
+    _check(config.clip_anchors_to_image
+           or inside_window(anchors, resizer.height, resizer.width).any(),
+           f"no anchor fits inside the {resizer.height} x {resizer.width} px image, so none is "
+           "left for training: use smaller grid_anchor_generator scales or height/width")
     coder = config.box_coder
     settings = FasterRCNNSettings(
         image_height=resizer.height, image_width=resizer.width,

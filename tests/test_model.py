@@ -164,6 +164,14 @@ def test_unsupported_config_is_an_input_error(repo_root, field, value):
         build_model(small_config(repo_root, **{field: value}))
 
 
+def test_anchors_too_large_for_the_image_are_an_input_error(repo_root):
+    config = small_config(repo_root)
+    generator = config.faster_rcnn.first_stage_anchor_generator.grid_anchor_generator
+    generator.height = generator.width = 1024           # smallest anchor 256 px > 128 px
+    with pytest.raises(InputError, match="no anchor fits"):
+        build_model(config)
+
+
 def test_other_feature_extractor_is_an_input_error(repo_root):
     config = small_config(repo_root)
     config.faster_rcnn.feature_extractor.type = "faster_rcnn_resnet101"
