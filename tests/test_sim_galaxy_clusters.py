@@ -225,3 +225,23 @@ def test_sim_gallery_verb_writes_colour_pngs(tmp_path):
     (png,) = tmp_path.glob("*.png")
     picture = Image.open(png)
     assert picture.size == (128, 128) and picture.mode == "RGB"
+
+
+def test_difficulty_knobs_change_seeing_noise_and_crowding():
+    position = (160.0, 25.0)
+    base = MockSky(seed=7).cutout(*position, size_px=300)["r"]
+    noisy = MockSky(seed=7, difficulty=ClusterDifficulty(noise_scale=3.0)).cutout(
+        *position, size_px=300)["r"]
+    blurred = MockSky(seed=7, difficulty=ClusterDifficulty(seeing_fwhm_arcsec=2.5)).cutout(
+        *position, size_px=300)["r"]
+    crowded = MockSky(seed=7, difficulty=ClusterDifficulty(field_density_scale=4.0)).cutout(
+        *position, size_px=300)["r"]
+
+    def sky_sigma(data):
+        low = data[data < np.percentile(data, 50)]
+        return np.percentile(data, 50) - np.percentile(low, 31.7)  # ~1 sigma below the median
+
+    assert sky_sigma(noisy.data) == pytest.approx(3.0 * sky_sigma(base.data), rel=0.15)
+    assert blurred.header["SEEING"] == 2.5 and base.header["SEEING"] == 1.4
+    assert blurred.data.max() < base.data.max()
+    assert (crowded.data > 0.3).sum() > 2 * (base.data > 0.3).sum()

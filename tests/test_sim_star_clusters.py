@@ -178,3 +178,16 @@ def test_sim_gallery_verb_writes_a_png_per_field(tmp_path):
                  "--size-arcmin", "2", "--out", str(tmp_path)]) == 0
     pngs = sorted(tmp_path.glob("*.png"))
     assert len(pngs) == 2 and Image.open(pngs[0]).size == (120, 120)
+
+
+def test_difficulty_knobs_change_crowding_seeing_and_nebulosity():
+    def scene(**knobs):
+        return kband_scene(*IRAS06055, 5.0, "2mass", seed=8,
+                           difficulty=StarClusterDifficulty(**knobs))
+
+    base, crowded = scene(), scene(field_density_scale=3.0)
+    assert (~crowded.member).sum() == pytest.approx(3 * (~base.member).sum(), rel=0.15)
+    assert scene(seeing_scale=1.5).fwhm_arcsec == pytest.approx(1.5 * base.fwhm_arcsec)
+    assert not scene(nebulosity=0.0).nebula.any() and base.nebula.max() > 0
+    plummer = scene(profile="plummer", radius_arcsec=100.0, n_members=60)
+    assert plummer.truth["profile"][0] == "plummer" and plummer.truth["n_members"][0] == 60
