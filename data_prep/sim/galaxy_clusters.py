@@ -133,6 +133,7 @@ class MockSky:
         return self._universe.copy()
 
     def _cluster_index(self, name):
+        """Row of mock cluster ``name`` in the truth table."""
         matches = np.nonzero(self._universe["name"] == name)[0]
         if len(matches) == 0:
             raise InputError(f"no mock cluster named '{name}': use a name from truth_table()")

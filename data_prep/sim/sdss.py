@@ -119,7 +119,7 @@ class SdssCamera:
                                                      source.axis_ratio[0], source.angle_deg[0]),
                                       self.psf)
             extent = (8.0 if source.sersic_n[0] == 4 else 5.0) * source.hlr_arcsec[0]
-        # Bright stars get room for their wings: out to where they fall below ~1e-3 nmgy.
+        # A star's stamp grows with sqrt(flux) so that bright stars keep their wings and spikes.
         wing = 0.6 * np.sqrt(fluxes.max()) if source.sersic_n[0] == 0 else 0.0
         radius_px = (extent + 3.0 * self.psf.fwhm) / self.scale + wing
         size = odd_stamp_size(radius_px, 15, 401)
