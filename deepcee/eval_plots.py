@@ -45,7 +45,7 @@ def plot_precision_recall(table, path, title):
     if best is not None:
         axes.plot(recall[best], precision[best], "o", ms=14, mfc="none", color="tab:red",
                   label=f"best F1 {np.asarray(table['f1'])[keep][best]:.4f} at {percent[best]}%")
-        axes.legend(loc="lower left", fontsize=8)
+        axes.legend(loc="best", fontsize=8)
     axes.set(xlabel="Recall", ylabel="Precision", xlim=(-0.02, 1.05), ylim=(-0.02, 1.05),
              title=title)
     axes.grid(alpha=0.3)
