@@ -266,3 +266,19 @@ def test_box_classifier_losses_skip_padding_and_divide_by_proposals():
                                                                  tf.constant([3]))
     np.testing.assert_allclose(float(localization), 0.5 / 3, rtol=1e-6)
     np.testing.assert_allclose(float(classification), 2 * np.log(2) / 3, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_mixed_precision_keeps_losses_and_outputs_float32(repo_root):
+    import tf_keras
+    tf_keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = build_model(small_config(repo_root))
+        loss = model.loss(IMAGES[:1], tf.constant([[[0.2, 0.2, 0.8, 0.8]]]),
+                          tf.constant([[True]]))
+        detections = model.detect(IMAGES[:1])
+    finally:
+        tf_keras.mixed_precision.set_global_policy("float32")
+    assert model.feature_network.blocks[0].compute_dtype == "float16"
+    assert all(v.dtype == tf.float32 and np.isfinite(float(v)) for v in loss.values())
+    assert all(v.dtype == tf.float32 for v in detections.values())
