@@ -22,7 +22,8 @@ def smooth_l1(predictions, targets):
     Returns
     -------
     tf.Tensor
-        float32 [...]: sum of 0.5 x^2 where |x| < 1 and |x| - 0.5 elsewhere, x = prediction - target.
+        float32 [...]: sum of 0.5 x^2 where |x| < 1 and |x| - 0.5 elsewhere,
+        x = prediction - target.
     """
     diff = tf.abs(tf.cast(predictions, tf.float32) - tf.cast(targets, tf.float32))
     return tf.reduce_sum(tf.where(diff < 1.0, 0.5 * tf.square(diff), diff - 0.5), axis=-1)

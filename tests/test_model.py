@@ -11,10 +11,10 @@ import tensorflow as tf
 from google.protobuf import text_format
 
 from data_prep.errors import InputError
+from deepcee import losses
 from deepcee.box_classifier import gather_crop_and_resize
 from deepcee.inception_v2 import InceptionV2FeatureNetwork
 from deepcee.model_builder import build_model
-from deepcee import losses
 from deepcee.odapi_names import odapi_variable_map
 from deepcee.target_assigner import Targets
 from protos import pipeline_pb2
