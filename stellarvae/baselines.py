@@ -45,8 +45,12 @@ def star_count_map(stars, wcs, shape, bin_arcsec=30.0):
     return (window_mean * bin_px ** 2).astype(np.float32)
 
 
-def knn_density_map(stars, wcs, shape, j=20):
-    """j-th nearest-neighbour stellar density (j - 1) / (pi r_j^2) at each pixel, per arcsec^2.
+def knn_density_map(stars, wcs, shape, j=20, max_grid=600):
+    """j-th nearest-neighbour stellar density (j - 1) / (pi r_j^2) per arcsec^2 on the pixels.
+
+    The density is evaluated every ``step`` pixels, with ``step`` chosen so that at most
+    ``max_grid`` points lie along a side (every pixel of a 10 arcmin 2MASS field, every 5th of
+    a UKIDSS one), and each value fills its step x step block.
 
     Returns
     -------
@@ -55,11 +59,14 @@ def knn_density_map(stars, wcs, shape, j=20):
     x, y = star_pixels(stars, wcs)
     if len(x) < j:
         return np.zeros(shape, dtype=np.float32)
+    step = max(1, int(np.ceil(max(shape) / max_grid)))
     tree = cKDTree(np.column_stack([x, y]))
-    gy, gx = np.mgrid[0:shape[0], 0:shape[1]]
+    gy, gx = np.mgrid[0:shape[0]:step, 0:shape[1]:step] + (step - 1) / 2.0
     r_px, _ = tree.query(np.column_stack([gx.ravel(), gy.ravel()]), k=[j])
     r_arcsec = np.maximum(r_px[:, 0], 0.5) * pixel_scale_arcsec(wcs)
-    return ((j - 1) / (np.pi * r_arcsec ** 2)).reshape(shape).astype(np.float32)
+    coarse = ((j - 1) / (np.pi * r_arcsec ** 2)).reshape(gx.shape)
+    full = np.repeat(np.repeat(coarse, step, axis=0), step, axis=1)
+    return full[:shape[0], :shape[1]].astype(np.float32)
 
 
 def significance_level(density, n_sigma=3.0):

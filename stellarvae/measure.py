@@ -9,14 +9,14 @@
 * IoU over catalogue stars: stars in the intersection of the detected and the reference circle
   divided by stars in their union (the paper's IoU "calculated on source count").
 """
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.wcs.utils import proj_plane_pixel_scales
 
 from data_prep.errors import InputError
+from data_prep.kband_fields import pixel_scale_arcsec as kband_pixel_scale_arcsec
 
 
 @dataclass
@@ -55,12 +55,10 @@ class Detection:
         """The centre as an ICRS SkyCoord."""
         return SkyCoord(self.ra_deg * u.deg, self.dec_deg * u.deg, frame="icrs")
 
-    def as_dict(self):
-        return asdict(self)
-
 
 def pixel_scale_arcsec(wcs):
-    """Mean pixel side in arcsec from a celestial WCS (never a constant).
+    """Mean pixel side in arcsec from a celestial WCS (never a constant), as
+    ``data_prep.kband_fields`` computes it.
 
     Raises
     ------
@@ -69,8 +67,7 @@ def pixel_scale_arcsec(wcs):
     """
     if wcs is None or not wcs.has_celestial:
         raise InputError("the image has no celestial WCS: give a FITS image with RA/Dec axes")
-    scales = proj_plane_pixel_scales(wcs.celestial) * 3600.0
-    return float(np.mean(scales))
+    return kband_pixel_scale_arcsec(wcs)
 
 
 def star_coords(stars):
