@@ -43,6 +43,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -300,7 +301,13 @@ def make_record(task, split, index, clusters, cache, settings):
         raise CutoutRejected(f"stretch failed: {error}") from None
     if blank is not None:
         rgb[blank] = 0
-    wcs = resized_wcs(WCS(bands["r"][1]).celestial, settings.cutout_px / settings.image_px)
+    try:
+        wcs = WCS(bands["r"][1]).celestial
+    except (ValueError, KeyError, MemoryError) as error:
+        raise CutoutRejected(f"r band: unreadable WCS ({error})") from None
+    if not wcs.has_celestial:
+        raise CutoutRejected("r band: no celestial WCS in the header")
+    wcs = resized_wcs(wcs, settings.cutout_px / settings.image_px)
     inside, x, y = clusters_in_image(wcs, settings.image_px, clusters["ra"], clusters["dec"])
     if not inside[task.row]:
         raise CutoutRejected(f"the BCG of {task.name} falls outside its cutout: the source's "
@@ -355,10 +362,25 @@ def load_progress(out):
         return {}
 
 
+def remove_stale_temporaries(folder):
+    """Delete the ``.tmp-<pid>-<name>`` files (``data_prep.files.atomic_path``) of processes
+    that no longer run: what a killed run left half-written."""
+    for path in Path(folder).glob(".tmp-*"):
+        pid = path.name.split("-")[1]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # still writing
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        path.unlink(missing_ok=True)
+
+
 def remove_leftovers(out, planned):
     """Delete temporary files of killed runs and shards that the current plan does not have."""
-    for path in out.glob(".tmp-*"):
-        path.unlink()
+    remove_stale_temporaries(out)
     for split in SPLITS:
         for path in out.glob(f"{split}-*-of-*.tfrecord"):
             if path.name not in planned:
@@ -430,6 +452,7 @@ def run(args):
              for split, (table, copies) in tables.items()}
 
     cache = CutoutCache(Path(args.cache) / settings.source / "cutouts", source)
+    remove_stale_temporaries(cache.folder)
     jobs = []  # (split, shard name, first index, tasks, table, table sha)
     for split, (table, tasks, _) in plans.items():
         digest = table_digest(table)

@@ -235,7 +235,7 @@ def test_killed_run_resumes_to_complete_shards(tmp_path):
     assert not (out / "manifest.json").exists()
     finished = len(shard_files(out))
     assert 2 <= finished < 13
-    (out / ".tmp-999-train-00009-of-00010.tfrecord").write_bytes(b"partial")
+    (out / f".tmp-{process.pid}-train-00009-of-00010.tfrecord").write_bytes(b"partial")
     status, out = build(tmp_path, extra=["--shard-size", "2"])
     assert status == 0
     assert not list(out.glob(".tmp-*"))
