@@ -282,3 +282,32 @@ def test_mixed_precision_keeps_losses_and_outputs_float32(repo_root):
     assert model.feature_network.blocks[0].compute_dtype == "float16"
     assert all(v.dtype == tf.float32 and np.isfinite(float(v)) for v in loss.values())
     assert all(v.dtype == tf.float32 for v in detections.values())
+
+
+def test_paper_config_reaches_the_model(repo_root):
+    config = pipeline_pb2.TrainEvalPipelineConfig()
+    text_format.Parse(
+        (repo_root / "pipeline_configs/deepcee_faster_rcnn_inception_v2.config").read_text(),
+        config)
+    model = build_model(config.model)
+    s = model.settings
+    assert (s.image_height, s.image_width) == (1000, 1000)
+    assert s.anchor_scales == (0.25, 0.5, 1.0, 2.0) and s.anchor_aspect_ratios == (0.5, 1.0, 2.0)
+    assert s.anchor_base_size == (256.0, 256.0) and s.anchor_stride == (16, 16)
+    assert model.rpn.anchors_per_location == 12
+    assert (s.first_stage_positive_iou_threshold, s.first_stage_negative_iou_threshold,
+            s.second_stage_positive_iou_threshold) == pytest.approx((0.7, 0.3, 0.5))
+    assert (s.first_stage_minibatch_size, s.first_stage_positive_balance_fraction) == (256, 0.5)
+    assert (s.first_stage_nms_iou_threshold, s.first_stage_max_proposals) == (
+        pytest.approx(0.7), 300)
+    assert (s.second_stage_batch_size, s.second_stage_balance_fraction) == (64, 0.25)
+    assert (s.initial_crop_size, s.maxpool_kernel_size, s.maxpool_stride) == (14, 2, 2)
+    assert (s.second_stage_nms_iou_threshold, s.max_total_detections) == (
+        pytest.approx(0.6), 100)
+    assert s.score_converter == "SOFTMAX"
+    assert (s.first_stage_localization_loss_weight, s.first_stage_objectness_loss_weight,
+            s.second_stage_localization_loss_weight,
+            s.second_stage_classification_loss_weight) == (2.0, 1.0, 2.0, 1.0)
+    assert model.box_coder.scale_factors == (10.0, 10.0, 5.0, 5.0)
+    anchors, _ = model.anchors((63, 63), training=False)
+    assert len(anchors) == 63 * 63 * 12
