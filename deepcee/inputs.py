@@ -86,7 +86,7 @@ def count_records(files):
                                                      lambda n, _: n + 1))
 
 
-def training_dataset(files, batch_size, seed=0, random_flip=True, start_example=0,
+def training_dataset(files, batch_size, seed=0, flip_probability=0.5, start_example=0,
                      shuffle_buffer=256, num_readers=4, max_boxes=MAX_BOXES):
     """An endless, deterministic dataset of training batches.
 
@@ -99,9 +99,9 @@ def training_dataset(files, batch_size, seed=0, random_flip=True, start_example=
         split have the same size, so a batch stacks without padding.
     seed : int
         Draws the shard and record order of every epoch and every flip.
-    random_flip : bool
-        Mirror each image and its boxes left-right with probability 0.5
-        (``random_horizontal_flip`` in ``data_augmentation_options``).
+    flip_probability : float
+        Mirror each image and its boxes left-right with this probability (0: never;
+        ``random_horizontal_flip`` in ``data_augmentation_options``, 0.5 in the paper).
     start_example : int
         Index of the first example to yield (``step * batch_size`` when resuming).
     shuffle_buffer : int
@@ -127,10 +127,10 @@ def training_dataset(files, batch_size, seed=0, random_flip=True, start_example=
     def prepare(index, serialized):
         example = decode_example(serialized)
         image, boxes = example["image"], example["boxes"]
-        if random_flip:
+        if flip_probability > 0:
             draw = tf.random.stateless_uniform([], seed=tf.stack([tf.cast(seed, tf.int64),
                                                                   index]))
-            image, boxes = tf.cond(draw < 0.5, lambda: flip_left_right(image, boxes),
+            image, boxes = tf.cond(draw < flip_probability, lambda: flip_left_right(image, boxes),
                                    lambda: (image, boxes))
         boxes, valid = pad_boxes(boxes, max_boxes)
         return tf.cast(image, tf.float32), boxes, valid

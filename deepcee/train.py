@@ -146,10 +146,13 @@ def build_optimizer(train_config, mixed_precision=False):
     return optimizer
 
 
-def random_flip_enabled(train_config):
-    """Whether ``data_augmentation_options`` asks for a random horizontal flip."""
-    return any(option.WhichOneof("preprocessing_step") == "random_horizontal_flip"
-               for option in train_config.data_augmentation_options)
+def flip_probability(train_config):
+    """Probability of the ``random_horizontal_flip`` in ``data_augmentation_options`` (0 if
+    there is none)."""
+    for option in train_config.data_augmentation_options:
+        if option.WhichOneof("preprocessing_step") == "random_horizontal_flip":
+            return option.random_horizontal_flip.probability
+    return 0.0
 
 
 def choose_strategy():
@@ -363,15 +366,15 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
     if train_config.batch_size % replicas:
         raise InputError(f"batch_size {train_config.batch_size} does not split over "
                          f"{replicas} GPUs; use a multiple of {replicas}")
-    example = inputs.first_example(eval_files)
+    example = inputs.first_example(eval_files) or inputs.first_example(train_files)
     with strategy.scope():
         model = build_model(config.model, seed=seed)
         optimizer = build_optimizer(train_config, mixed_precision)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
         model.detect(tf.zeros([1, *model_input_size(config.model), 3]))  # creates the weights
         optimizer.build(model.trainable_variables)  # creates the momentum slots to restore
-        image_size, pixel_scale = geometry_variables(example["image"].shape[:2],
-                                                     record_pixel_scale_arcsec(example["wcs_header"]))
+        image_size, pixel_scale = geometry_variables(
+            example["image"].shape[:2], record_pixel_scale_arcsec(example["wcs_header"]))
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
                                      training_image_size=image_size,
                                      training_pixel_scale_arcsec=pixel_scale)
@@ -392,7 +395,7 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
 
     dataset = inputs.training_dataset(
         train_files, train_config.batch_size, seed=seed,
-        random_flip=random_flip_enabled(train_config),
+        flip_probability=flip_probability(train_config),
         start_example=start * train_config.batch_size,
         shuffle_buffer=reader.shuffle_buffer_size if reader.shuffle else 1)
     batches = iter(strategy.experimental_distribute_dataset(dataset))

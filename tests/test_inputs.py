@@ -50,7 +50,7 @@ def test_batches_have_fixed_shapes_and_padded_boxes(shards):
 
 
 def test_each_epoch_sees_every_record_once(shards):
-    batches = take(inputs.training_dataset(shards, 1, seed=3, random_flip=False), 18)
+    batches = take(inputs.training_dataset(shards, 1, seed=3, flip_probability=0), 18)
     brightness = [int(b[0].max()) for b in batches]
     assert sorted(brightness[:9]) == list(range(200, 209))
     assert sorted(brightness[9:]) == list(range(200, 209))
@@ -74,8 +74,8 @@ def test_resumed_stream_continues_where_it_stopped(shards):
 
 
 def test_flip_mirrors_image_and_boxes_together(shards):
-    plain = take(inputs.training_dataset(shards, 1, seed=2, random_flip=False), 9)
-    flipped = take(inputs.training_dataset(shards, 1, seed=2, random_flip=True), 9)
+    plain = take(inputs.training_dataset(shards, 1, seed=2, flip_probability=0), 9)
+    flipped = take(inputs.training_dataset(shards, 1, seed=2, flip_probability=0.5), 9)
     n_flipped = 0
     for (image, boxes, _), (image_f, boxes_f, _) in zip(plain, flipped):
         if np.array_equal(image, image_f):

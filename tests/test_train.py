@@ -82,7 +82,7 @@ def test_optimizer_follows_the_config():
     assert float(schedule(0)) == pytest.approx(0.004)
     assert float(schedule(400)) == pytest.approx(0.001)
     assert float(optimizer.learning_rate) == pytest.approx(0.004)
-    assert training.random_flip_enabled(config.train_config)
+    assert training.flip_probability(config.train_config) == 0.5
     full = load_pipeline_config(REPO / "pipeline_configs" /
                                 "deepcee_faster_rcnn_inception_v2.config")
     assert float(training.learning_rate_schedule(
