@@ -13,11 +13,14 @@ VizieR, SDSS DR9 images from SkyView; ``--source sim``: the embedded simulator):
    at a uniform random offset of up to 270 arcsec in x and y from the BCG
    (``data_prep.offsets``), cached as FITS (``data_prep.cutout_cache``).
 4. The three bands resampled to ``--image-px`` (1000) pixels (``data_prep.regrid``: area
-   averaging, with the WCS rescaled to match), then square-root stretched between a sky lower limit and a
-   percentile upper limit into i, r, g -> R, G, B (``data_prep.stretch``), PNG-encoded.
-   Resampling the flux images before the stretch, rather than the 8-bit picture after it as
-   the paper's training-time resizer did, makes the stretch 4x cheaper and changes a pixel by
-   about the sqrt's curvature within one original pixel, far below the noise.
+   averaging, with the WCS rescaled to match), then square-root stretched between a sky lower
+   limit and a percentile upper limit into i, r, g -> R, G, B (``data_prep.stretch``) and
+   PNG-encoded (``data_prep.png_encoding``). Resampling the flux images before the stretch,
+   rather than the 8-bit picture after it as the paper's training-time resizer did, makes the
+   stretch 4x cheaper and changes a pixel by about the sqrt's curvature within one original
+   pixel, far below the noise. PNG row ``j``, column ``i`` is FITS pixel ``(i + 1, j + 1)``
+   of the stored WCS (astropy 0-based ``(x, y) = (i, j)``): the arrays are not flipped, so a
+   north-up cutout has north at the bottom of the PNG.
 5. Boxes centred on every BCG of the split inside the image, half-side ``--box-kpc`` (250 kpc)
    at the cluster's redshift (``data_prep.cluster_boxes``), class ``galaxy_cluster`` (id 1).
 6. TFRecords in the OD API schema plus the cluster properties and the encoded image's WCS
@@ -31,8 +34,9 @@ record count and SHA-256, the Wen cut report; no timestamps), ``preview.png``, a
 
 Nothing is lost: each shard is written to a temporary name and renamed, then recorded with its
 SHA-256 and a fingerprint of its settings and contents in ``.progress.json``. A rerun keeps a
-shard whose file matches its record and fingerprint and makes only what is missing; a killed
-run leaves at most a ``.tmp-*`` file, removed by the next run. Images are streamed one at a
+shard whose file matches its record and fingerprint and makes only what is missing, from the
+cached cutouts where they exist; a killed run leaves at most ``.tmp-*`` files, which the next
+run removes. Images are streamed one at a
 time, so memory does not grow with the sample. The same seed gives the same bytes.
 
 A cutout with no usable data (mostly NaN or zero, outside the footprint), a truncated cached
@@ -59,9 +63,10 @@ from data_prep.box_preview import preview_png
 from data_prep.cluster_boxes import BOX_KPC, bcg_boxes, clusters_in_image
 from data_prep.cutout_cache import CutoutCache, CutoutRejected
 from data_prep.errors import InputError
-from data_prep.files import atomic_path, sha256_file, write_bytes, write_json, write_table, write_text
-from data_prep.png_encoding import encode_rgb_png
+from data_prep.files import (atomic_path, sha256_file, write_bytes, write_json, write_table,
+                             write_text)
 from data_prep.offsets import COPIES, MAX_OFFSET_ARCSEC, bcg_offset, cutout_centre
+from data_prep.png_encoding import encode_rgb_png
 from data_prep.regrid import resize_image, resized_wcs
 from data_prep.sample_split import TEST_FRACTION, choose_clusters, split_by_cluster
 
@@ -329,28 +334,29 @@ def make_record(task, split, index, clusters, cache, settings):
         wcs_header=wcs_header_text(wcs, settings.image_px))
 
 
-def write_shard(path, split, first_index, tasks, clusters, cache, settings, bar):
+def write_shard(path, job, cache, settings, bar):
     """Write one shard atomically; return (records written, list of reject rows)."""
     import tensorflow as tf
     records, rejects = 0, []
     with atomic_path(path) as tmp:
         with tf.io.TFRecordWriter(str(tmp)) as writer:
-            for offset, task in enumerate(tasks):
+            for offset, task in enumerate(job.tasks):
                 try:
-                    writer.write(make_record(task, split, first_index + offset, clusters,
-                                             cache, settings))
+                    writer.write(make_record(task, job.split, job.first_index + offset,
+                                             job.clusters, cache, settings))
                     records += 1
                 except CutoutRejected as error:
-                    rejects.append({"split": split, "name": task.name, "copy": task.copy,
+                    rejects.append({"split": job.split, "name": task.name, "copy": task.copy,
                                     "reason": str(error)})
                 bar.update(1)
     return records, rejects
 
 
-def shard_is_done(out, name, entry, fingerprint):
-    """True if a finished shard matches its progress record (file SHA-256 and fingerprint)."""
-    path = out / name
-    return (entry is not None and entry.get("fingerprint") == fingerprint and path.exists()
+def shard_is_done(out, entry, job):
+    """True if a shard's progress record matches the job's fingerprint and the file on disk
+    (SHA-256)."""
+    path = out / job.name
+    return (entry.get("fingerprint") == job.fingerprint and path.exists()
             and sha256_file(path) == entry.get("sha256"))
 
 
@@ -435,6 +441,31 @@ def write_label_map(path):
         write_text(path, f"item {{\n  id: {CLASS_ID}\n  name: '{CLASS_NAME}'\n}}\n")
 
 
+@dataclasses.dataclass(frozen=True)
+class ShardJob:
+    """One shard to make: its split, file name, images and the clusters they label."""
+
+    split: str
+    name: str
+    first_index: int
+    tasks: list
+    clusters: Table
+    fingerprint: str
+
+
+def plan_shards(plans, settings):
+    """Cut each split's images into shards of ``settings.shard_size``."""
+    jobs = []
+    for split, (table, tasks, _) in plans.items():
+        digest = table_digest(table)
+        for k, name in enumerate(shard_names(split, len(tasks), settings.shard_size)):
+            first = k * settings.shard_size
+            chunk = tasks[first:first + settings.shard_size]
+            jobs.append(ShardJob(split, name, first, chunk, table,
+                                 shard_fingerprint(settings, split, digest, chunk)))
+    return jobs
+
+
 def run(args):
     """Build the data set; print a summary. Returns 0."""
     started = time.perf_counter()
@@ -450,41 +481,30 @@ def run(args):
               "redmapper": (redmapper, 1)}
     plans = {split: (table, plan_split(table, copies, settings), copies)
              for split, (table, copies) in tables.items()}
+    jobs = plan_shards(plans, settings)
 
     cache = CutoutCache(Path(args.cache) / settings.source / "cutouts", source)
     remove_stale_temporaries(cache.folder)
-    jobs = []  # (split, shard name, first index, tasks, table, table sha)
-    for split, (table, tasks, _) in plans.items():
-        digest = table_digest(table)
-        for k, name in enumerate(shard_names(split, len(tasks), settings.shard_size)):
-            first = k * settings.shard_size
-            jobs.append((split, name, first, tasks[first:first + settings.shard_size], table,
-                         digest))
     out.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out, {job[1] for job in jobs})
+    remove_leftovers(out, {job.name for job in jobs})
     earlier = load_progress(out)
-    progress = {name: earlier[name] for _, name, *_ in jobs if name in earlier}
-
-    done = {}
-    for split, name, _, tasks, _, digest in jobs:
-        fingerprint = shard_fingerprint(settings, split, digest, tasks)
-        done[name] = fingerprint, shard_is_done(out, name, progress.get(name), fingerprint)
-    total = sum(len(job[3]) for job in jobs)
-    reused = sum(len(job[3]) for job in jobs if done[job[1]][1])
-    with tqdm(total=total, initial=reused, unit="cutout", desc="tfrecords",
-              file=sys.stderr, dynamic_ncols=True) as bar:
-        for split, name, first, tasks, table, _ in jobs:
-            fingerprint, finished = done[name]
-            if finished:
-                continue
-            records, rejects = write_shard(out / name, split, first, tasks, table, cache,
-                                           settings, bar)
-            progress[name] = {"file": name, "split": split, "records": records,
-                              "planned": len(tasks), "sha256": sha256_file(out / name),
-                              "fingerprint": fingerprint, "rejects": rejects}
+    progress = {job.name: earlier[job.name] for job in jobs
+                if job.name in earlier and shard_is_done(out, earlier[job.name], job)}
+    todo = [job for job in jobs if job.name not in progress]
+    if todo:  # the manifest marks a complete data set (make's target): not while working
+        (out / "manifest.json").unlink(missing_ok=True)
+    reused = sum(len(job.tasks) for job in jobs if job.name in progress)
+    with tqdm(total=sum(len(job.tasks) for job in jobs), initial=reused, unit="cutout",
+              desc="tfrecords", file=sys.stderr, dynamic_ncols=True) as bar:
+        for job in todo:
+            records, rejects = write_shard(out / job.name, job, cache, settings, bar)
+            progress[job.name] = {"file": job.name, "split": job.split, "records": records,
+                                  "planned": len(job.tasks),
+                                  "sha256": sha256_file(out / job.name),
+                                  "fingerprint": job.fingerprint, "rejects": rejects}
             write_json(out / PROGRESS, progress)
     write_json(out / PROGRESS, progress)
-    shards = [progress[job[1]] for job in jobs]
+    shards = [progress[job.name] for job in jobs]
     finish_outputs(out, settings, plans, shards, cut_report)
     print_summary(out, settings, plans, shards, reused, time.perf_counter() - started)
     return 0

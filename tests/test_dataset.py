@@ -213,6 +213,10 @@ def test_rerun_skips_finished_work(tmp_path):
     lost.unlink()
     status, out = build(tmp_path, source=again, extra=["--shard-size", "5"])
     assert status == 0 and again.calls == 0 and lost.read_bytes() == before[lost.name][1]
+    # other settings make other shards, still from the cached cutouts
+    status, out = build(tmp_path, source=again, extra=["--shard-size", "5", "--box-kpc", "100"])
+    assert status == 0 and again.calls == 0
+    assert all(p.read_bytes() != before[p.name][1] for p in shard_files(out))
 
 
 @pytest.mark.slow
