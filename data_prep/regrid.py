@@ -13,14 +13,24 @@ from PIL import Image
 
 
 def resize_image(image, size_px):
-    """Resample a 2-D float image to ``size_px`` x ``size_px`` pixels by area averaging.
+    """Resample a 2-D float image by area averaging.
 
-    NaN pixels must be replaced before resampling (they would spread); the result is float32.
+    Parameters
+    ----------
+    image : (H, W) array
+        NaN pixels must be replaced first (they would spread).
+    size_px : int or (width, height)
+        Output size in pixels (an int gives a square).
+
+    Returns
+    -------
+    (height, width) float32
     """
-    if image.shape == (size_px, size_px):
+    width, height = (size_px, size_px) if np.isscalar(size_px) else size_px
+    if image.shape == (height, width):
         return np.asarray(image, dtype=np.float32)
     picture = Image.fromarray(np.asarray(image, dtype=np.float32), mode="F")
-    return np.asarray(picture.resize((size_px, size_px), Image.Resampling.BOX),
+    return np.asarray(picture.resize((int(width), int(height)), Image.Resampling.BOX),
                       dtype=np.float32)
 
 

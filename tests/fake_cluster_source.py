@@ -29,8 +29,9 @@ class FakeClusterSource:
     wen, redmapper : list of tuple
         Rows of ``COLUMNS`` for the paper sample and the redMaPPer sample.
     faults : dict, optional
-        Cluster name -> ``"nan"`` (all bands NaN), ``"zeros"`` (r band all zero) or ``"no-g"``
-        (no g band), applied to cutouts whose nearest cluster it is.
+        Cluster name -> ``"nan"`` (all bands NaN), ``"zeros"`` (r band all zero), ``"no-g"``
+        (no g band) or ``"nan-edge"`` (the first fifth of the rows NaN), applied to cutouts
+        whose nearest cluster it is.
     delay : float
         Seconds slept per cutout (to interrupt a run mid-way).
     """
@@ -83,4 +84,7 @@ class FakeClusterSource:
             hdus["r"] = fits.PrimaryHDU(np.zeros_like(hdus["r"].data), header)
         elif fault == "no-g":
             del hdus["g"]
+        elif fault == "nan-edge":  # the first fifth of the rows off the survey's footprint
+            for hdu in hdus.values():
+                hdu.data[: size_px // 5] = np.nan
         return hdus

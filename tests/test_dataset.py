@@ -26,7 +26,7 @@ from data_prep.cosmology import arcsec_for_kpc
 from data_prep.files import sha256_file
 from data_prep.offsets import bcg_offset, cutout_centre
 from data_prep.png_encoding import encode_rgb_png
-from data_prep.regrid import resized_wcs
+from data_prep.regrid import resize_image, resized_wcs
 from data_prep.sample_split import split_by_cluster
 from deepcee.cli import main as deepcee_main
 from fake_cluster_source import FakeClusterSource
@@ -252,7 +252,7 @@ def test_killed_run_resumes_to_complete_shards(tmp_path):
 
 
 def test_bad_cutouts_are_rejected_and_the_run_goes_on(tmp_path):
-    faults = {"FAKE C": "nan", "FAKE E": "zeros", "FAKE F": "no-g"}
+    faults = {"FAKE C": "nan", "FAKE E": "zeros", "FAKE F": "no-g", "FAKE D": "nan-edge"}
     status, out = build(tmp_path, source=fake_source(faults))
     assert status == 0
     # a truncated cached cutout: remake the outputs from the cache
@@ -271,6 +271,12 @@ def test_bad_cutouts_are_rejected_and_the_run_goes_on(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["totals"] == {"records": 26 - 13, "rejected": 13, "shards": 3}
     assert sum(len(records(out, s)) for s in ("train", "test", "redmapper")) == 13
+    # a cutout partly off the footprint is kept, its missing rows black
+    edge = [e for s in ("train", "test") for e in records(out, s)
+            if e["filename"].decode().endswith(("FAKE D_0.png", "FAKE D_1.png"))]
+    assert len(edge) == 2
+    for example in edge:
+        assert np.all(example["image"][:29] == 0) and example["image"][31:].any()
 
 
 def test_n_chooses_clusters_and_options_are_checked(tmp_path, capsys):
@@ -308,6 +314,13 @@ def test_resized_wcs_keeps_sky_positions():
     # 0-based pixel p of the old grid is at (p + 0.5) / 2 - 0.5 on the new one
     np.testing.assert_allclose(x, (np.array([0.0, 100.3, 299.0]) + 0.5) / 2 - 0.5, atol=1e-6)
     np.testing.assert_allclose(y, (np.array([0.0, 57.8, 299.0]) + 0.5) / 2 - 0.5, atol=1e-6)
+
+
+def test_resize_is_an_area_average():
+    image = np.arange(24, dtype=np.float32).reshape(4, 6)
+    np.testing.assert_allclose(resize_image(image, (3, 2)),
+                               [[3.5, 5.5, 7.5], [15.5, 17.5, 19.5]])
+    np.testing.assert_allclose(resize_image(image[:, :4], 2), [[3.5, 5.5], [15.5, 17.5]])
 
 
 def test_offsets_are_seeded_and_place_the_bcg():
