@@ -91,7 +91,9 @@ class CutoutCache:
             if not path.exists():
                 return False
             try:
-                header = fits.getheader(path)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", AstropyUserWarning)
+                    header = fits.getheader(path)
             except (OSError, ValueError):
                 return True  # present but damaged: _read reports it
             stored = tuple(header.get(card) for card in _REQUEST_CARDS)

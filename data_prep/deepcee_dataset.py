@@ -485,7 +485,11 @@ def run(args):
 
     cache = CutoutCache(Path(args.cache) / settings.source / "cutouts", source)
     remove_stale_temporaries(cache.folder)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"--out {out}: cannot create the directory ({error.strerror}); "
+                         "choose a writable one") from None
     remove_leftovers(out, {job.name for job in jobs})
     earlier = load_progress(out)
     progress = {job.name: earlier[job.name] for job in jobs
@@ -497,7 +501,12 @@ def run(args):
     with tqdm(total=sum(len(job.tasks) for job in jobs), initial=reused, unit="cutout",
               desc="tfrecords", file=sys.stderr, dynamic_ncols=True) as bar:
         for job in todo:
-            records, rejects = write_shard(out / job.name, job, cache, settings, bar)
+            try:
+                records, rejects = write_shard(out / job.name, job, cache, settings, bar)
+            except OSError as error:  # disk full, directory removed: finished shards stay
+                raise InputError(f"writing {out / job.name}: {error.strerror or error}; "
+                                 "free space or fix the directory, then rerun to resume") \
+                    from None
             progress[job.name] = {"file": job.name, "split": job.split, "records": records,
                                   "planned": len(job.tasks),
                                   "sha256": sha256_file(out / job.name),
