@@ -3,10 +3,11 @@
 Each band of each offset copy is stored as ``<folder>/<cluster>_<copy>_<band>.fits`` (float32,
 the source's WCS, written atomically) with the request it answers in four header cards
 (``REQ_RA``, ``REQ_DEC`` deg, ``REQ_NPIX`` px, ``REQ_SCAL`` arcsec/px). A cached cutout is
-reused when all its bands are present and answer the same request, so a rerun, or a run with
-another ``--source`` that shares the folder layout, makes no request; a cutout whose request
-changed (another seed moves the offsets) is fetched again. The folder is
-``data/cache/<source>/cutouts`` in ``deepcee tfrecords``.
+reused when all its bands are present and answer the same request, so a rerun makes no
+request, and the simulator and the surveys share every step after the download; a cutout
+whose request changed (another seed moves the offsets) is fetched again. The folder is
+``data/cache/<source>/cutouts`` in ``deepcee tfrecords``. Reading a cached band checks it
+completely (a truncated file is caught by astropy's truncation warning, made an error).
 
 Problems that concern one cutout raise :class:`CutoutRejected` with a one-line reason, which
 the caller records and moves on: a band the source did not deliver, a cached file that is
