@@ -8,7 +8,7 @@ VERBS = {
     "detect": ("stellarvae.detect_image", "run StellarVAE on any K-band FITS image"),
     "table": ("stellarvae.table", "Table I of the paper for the eight IRAS fields"),
     "fields": ("stellarvae.fields", "list the known fields and their reference values"),
-    "sim-gallery": ("data_prep.sim.gallery_kband", "write PNGs of simulated K-band fields"),
+    "sim-gallery": ("stellarvae.sim_gallery", "write PNGs of simulated K-band fields"),
 }
 
 

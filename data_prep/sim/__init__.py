@@ -27,6 +27,7 @@ nebulosity
     Patchy nebular emission and extinction screens.
 star_clusters
     ``simulate_kband_field``: K-band fields with an embedded cluster (StellarVAE §II).
-gallery, gallery_kband
-    The ``deepcee sim-gallery`` and ``stellarvae sim-gallery`` verbs (PNGs to look at).
+gallery
+    The ``deepcee sim-gallery`` verb (PNGs to look at); ``stellarvae sim-gallery`` is
+    :mod:`stellarvae.sim_gallery`.
 """

@@ -16,6 +16,7 @@ from data_prep.errors import InputError
 from data_prep.files import write_bytes
 from data_prep.sim.difficulty import StarClusterDifficulty
 from data_prep.sim.star_clusters import simulate_kband_field
+from stellarvae.fields import resolve_field, table_i_fields
 
 DIFFICULTIES = {"easy": StarClusterDifficulty.easy, "default": StarClusterDifficulty,
                 "hard": StarClusterDifficulty.hard}
@@ -60,9 +61,6 @@ def grey_png(image, truth, scale_arcsec, label):
 
 def run(args):
     """Write one PNG per field into ``args.out``."""
-    # The field list of StellarVAE Table I lives with the StellarVAE command that runs this verb.
-    from stellarvae.fields import resolve_field, table_i_fields
-
     fields = [resolve_field(text) for text in args.field] if args.field else table_i_fields()
     if args.size_arcmin <= 0:
         raise InputError("sim-gallery: --size-arcmin must be positive")
