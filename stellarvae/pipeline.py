@@ -35,6 +35,7 @@ from stellarvae import baselines, heat_map, latent_gmm, measure, outputs, plots
 from stellarvae.training import TrainingOptions, encode_patches, train_vae
 
 MIN_IMAGE_PX = 64
+MIN_PATCHES = 4
 RESULT_FILE = "detection.json"
 
 
@@ -154,9 +155,14 @@ def vae_votes(scaled, blank, size, options, seed, run_dir):
         ``info`` (counts, epochs, NELBO, GMM attempts) for the summary.
     """
     patches = extract_patches(scaled, size, blank=blank)
-    if len(patches) < 4:
-        raise InputError(f"only {len(patches)} usable {size} px patches: the image is too "
-                         "small or mostly blank")
+    if len(patches) < MIN_PATCHES:
+        # Too few patches of this size for a two-component GMM: this size does not vote.
+        empty = np.zeros(0, dtype=np.float32).reshape(0, options.training.latent_dim)
+        return {"votes": np.zeros(scaled.shape, np.float32),
+                "latent": {"z_mu": empty, "z_sigma": empty, "is_cluster": np.zeros(0, bool),
+                           "rows": patches.rows, "cols": patches.cols},
+                "info": {"patches": len(patches), "skipped": f"fewer than {MIN_PATCHES} "
+                                                            "usable patches"}}
     x = patches.flat()
     start = time.perf_counter()
     model, history = train_vae(x, options.training, seed=seed + size,
@@ -266,6 +272,9 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
     scaled, blank = scale_to_unit(prepared)
     per_size = {size: vae_votes(scaled, blank, size, options, seed, run_dir)
                 for size in options.patch_sizes}
+    if not any("skipped" not in result["info"] for result in per_size.values()):
+        raise InputError(f"{where or data.name}: fewer than {MIN_PATCHES} usable patches of "
+                         "every size; give a larger or less blank image")
     vote_maps = {size: result["votes"] for size, result in per_size.items()}
     heat = heat_map.combined_heat_map(list(vote_maps.values()), options.heat_smoothing_px)
     region = heat_map.peak_region(heat, options.threshold_fraction)

@@ -1,4 +1,6 @@
 """Bad input through the ``stellarvae`` command: one line on stderr, exit status 2."""
+import json
+
 import numpy as np
 from astropy.io import fits
 from astropy.table import Table
@@ -66,3 +68,26 @@ def test_fields_verb_lists_the_eight_fields(capsys):
     assert main(["fields"]) == 0
     out = capsys.readouterr().out
     assert out.count("\nIRAS0") == 8 and "92.12041" in out
+
+
+def test_detect_reads_an_image_from_any_hdu_and_writes_the_outputs(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    image = rng.normal(100.0, 1.0, (80, 96))   # one row of 64 px patches: that size is skipped
+    for x, y in rng.normal(48.0, 6.0, (40, 2)):                 # a clump of point sources
+        image[int(y) % 80, int(x) % 96] += 50.0
+    path = tmp_path / "field.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(image.astype(np.float32),
+                                                   header=tan_header(96))]).writeto(path)
+    argv = ["detect", str(path), "--max-epochs", "1", "--max-train-patches", "64",
+            "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    run_dir = tmp_path / "out" / "field"
+    for name in ("heat_map.fits", "detection.ecsv", "detection.json", "detection.reg",
+                 "latent_space.png", "heat_map.png", "detection.png"):
+        assert (run_dir / name).is_file(), name
+    assert "field.fits: done" in capsys.readouterr().out
+    table = Table.read(run_dir / "detection.ecsv")
+    assert list(table["method"]) == ["vae"] and np.isfinite(table["ra"][0])
+    summary = json.loads((run_dir / "detection.json").read_text())
+    assert "skipped" in summary["per_patch_size"]["64"]
+    assert "skipped" not in summary["per_patch_size"]["32"]
