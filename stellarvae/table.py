@@ -4,7 +4,7 @@ Each field is run (or reused, when already finished with the same inputs) as ``s
 train`` would; the table puts our radius, members and IoU beside the reference values of
 Tej et al. (2006) and the paper's own, plus the IoU of the catalogue baselines and, for
 simulated fields, the IoU against the simulator's truth circle. Written as
-``OUT/table_i.md`` (Markdown) and ``OUT/table_i.ecsv``, and printed.
+``OUT/table1.md`` (Markdown) and ``OUT/table1.ecsv``, and printed.
 """
 import numpy as np
 from astropy.table import Table
@@ -104,8 +104,8 @@ def run(args):
                                     "Table I", "iou_baselines_against": "truth when simulated, "
                                                                         "else reference"})
     text = markdown(table)
-    write_text(args.out / "table_i.md", text)
-    write_table(args.out / "table_i.ecsv", table, format="ascii.ecsv")
+    write_text(args.out / "table1.md", text)
+    write_table(args.out / "table1.ecsv", table, format="ascii.ecsv")
     print(text, end="")
-    print(f"written: {args.out / 'table_i.md'}, {args.out / 'table_i.ecsv'}")
+    print(f"written: {args.out / 'table1.md'}, {args.out / 'table1.ecsv'}")
     return 0

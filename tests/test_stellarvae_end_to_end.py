@@ -54,8 +54,8 @@ def test_table_for_two_fields_with_reduced_training(tmp_path, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "| IRAS 06055+2039 |" in out and "| IRAS 05274+3345 |" in out
-    table = Table.read(tmp_path / "runs" / "table_i.ecsv")
+    table = Table.read(tmp_path / "runs" / "table1.ecsv")
     assert list(table["ref_radius_arcsec"]) == [89.0, 103.0]
     assert list(table["paper_members"]) == [98, 56]
     assert np.all(np.isfinite(table["iou_truth_percent"]))
-    assert (tmp_path / "runs" / "table_i.md").read_text().count("\n") == 4
+    assert (tmp_path / "runs" / "table1.md").read_text().count("\n") == 4
