@@ -12,8 +12,8 @@ steps:
   the GMM labels nebula, not cluster (seen on the simulator's default fields).
 * :func:`scale_to_unit` -- per-image robust scaling. Pixels are clipped to the
   ``[low_percentile, high_percentile]`` percentiles of the finite pixels (default 1 and 99.5)
-  and mapped linearly onto [0, 1]. Blank pixels (NaN, inf) become 0 (the sky level after
-  clipping) and are reported in a mask, so a patch that is mostly blank can be dropped.
+  and mapped linearly onto [0, 1]. Blank pixels (NaN, inf) become 0 (the low clip level)
+  and are reported in a mask, so a patch that is mostly blank can be dropped.
 * :func:`extract_patches` -- every ``size`` x ``size`` window on a grid of stride
   ``size * (1 - overlap)``, starting at pixel (0, 0); windows that would cross the far edge are
   not made (the last row/column of pixels may be uncovered). Patches whose blank fraction
