@@ -119,6 +119,9 @@ def export(model_dir, out):
     target = out / "saved_model"
     staging = out / f".tmp-{os.getpid()}-saved_model"
     shutil.rmtree(staging, ignore_errors=True)
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")  # Keras' notes on layers it does not serialise (not needed here)
     try:
         tf.saved_model.save(module, str(staging),
                             signatures={"serving_default": module.serve.get_concrete_function()})
@@ -128,6 +131,7 @@ def export(model_dir, out):
             shutil.rmtree(retired)
         os.replace(staging, target)
     finally:
+        logger.setLevel(level)
         shutil.rmtree(staging, ignore_errors=True)
     copy_file(Path(model_dir) / "pipeline.config", out / "pipeline.config")
     label_map = trained.config.train_input_reader.label_map_path
