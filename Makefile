@@ -17,6 +17,7 @@ DATA ?= data/deepcee
 RUN ?= runs/deepcee
 VAE_RUN ?= runs/stellarvae
 THRESHOLD ?= 0.7
+VAE_OPTIONS ?=
 
 N_ARG = $(if $(N),--n $(N))
 STEPS_ARG = $(if $(STEPS),--steps $(STEPS))
@@ -65,10 +66,10 @@ eval-cee: $(SAVED_MODEL)
 
 # --- StellarVAE -------------------------------------------------------------------------
 train-vae: $(STAMP)
-	$(BIN)/stellarvae train --field "$(FIELD)" --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN)
+	$(BIN)/stellarvae train --field "$(FIELD)" --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) $(VAE_OPTIONS)
 
 table-vae: $(STAMP)
-	$(BIN)/stellarvae table --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN)
+	$(BIN)/stellarvae table --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) $(VAE_OPTIONS)
 
 # --- Both -------------------------------------------------------------------------------
 tensorboard: $(STAMP)

@@ -8,4 +8,6 @@ TensorFlow Probability layers need. It is the one place that does so: ``deepcee`
 import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ log (e.g. "failed call to cuInit" on every machine without a GPU) is off
+# unless the user asks for it: TF_CPP_MIN_LOG_LEVEL=0 shows everything.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
