@@ -18,6 +18,7 @@ survey's footprint) as :class:`NoCoverageError`, which a caller may record as a 
 """
 import dataclasses
 import errno
+import io
 import logging
 import re
 import socket
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import requests
-from astropy.io import fits
+from astropy.io import fits, votable
 from astropy.utils.exceptions import AstropyUserWarning
 from astropy.wcs import WCS
 
@@ -236,6 +237,37 @@ class SurveyService:
             raise ServiceAnswerError(f"empty file from {url} ({what})")
         return response.content
 
+    def cached_votable(self, path, download, what):
+        """The first table of a VOTable from the cache, downloading it (atomically) when
+        missing or unreadable.
+
+        Parameters
+        ----------
+        path : path
+            Where the file is cached.
+        download : callable
+            Returns the VOTable's bytes (called inside :meth:`call`, so it is retried; an
+            answer that is not a VOTable with a table counts as a failed try).
+        what : str
+            Description for messages.
+        """
+        path = Path(path)
+        if path.exists():
+            try:
+                return parse_votable(path.read_bytes(), str(path))
+            except ServiceAnswerError as error:
+                log.warning("%s; downloading it again", error)
+                path.unlink()
+
+        def checked_download():
+            data = download()
+            parse_votable(data, f"{self.name} answer for {what}")
+            return data
+
+        data = self.call(what, checked_download)
+        write_bytes(path, data)
+        return parse_votable(data, str(path))
+
     def cached_fits(self, path, download, what):
         """A FITS image from the cache, downloading it (atomically) when missing or corrupt.
 
@@ -280,6 +312,32 @@ class SurveyService:
                     raise CorruptFileError(f"{self.name} ({what}) sent a damaged file twice: "
                                            f"{error}") from None
                 log.warning("%s; downloading it again", error)
+
+
+def parse_votable(data, source="service answer"):
+    """The first table of a VOTable (bytes) as an astropy Table.
+
+    Raises
+    ------
+    ServiceAnswerError
+        Not a VOTable, or a VOTable without a table (VizieR reports errors in an INFO).
+    """
+    if not data.lstrip().startswith(b"<?xml"):
+        raise ServiceAnswerError(f"{source} is not a VOTable (starts {data[:60]!r})")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", votable.exceptions.VOWarning)
+            tree = votable.parse(io.BytesIO(data), verify="ignore", invalid="mask")
+            tables = list(tree.iter_tables())
+            if not tables:
+                infos = "; ".join(str(i.content or i.value) for i in tree.iter_info()
+                                  if i.name in ("Error", "QUERY_STATUS", "Warning"))
+                raise ServiceAnswerError(f"{source} holds no table ({infos or 'no message'})")
+            return tables[0].to_table(use_names_over_ids=True)
+    except ServiceAnswerError:
+        raise
+    except Exception as error:  # the VOTable parser raises many types for a damaged file
+        raise ServiceAnswerError(f"{source} is not a readable VOTable ({error})") from None
 
 
 def _fits_image_hdu(hdul):

@@ -15,9 +15,7 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 
 from data_prep.errors import InputError
-from data_prep.files import write_bytes
 from data_prep.survey_service import ServiceAnswerError, SurveyService
-from data_prep.vizier import parse_votable
 
 log = logging.getLogger(__name__)
 
@@ -103,22 +101,12 @@ def gps_sources(ra_deg, dec_deg, size_arcmin, cache_dir, retry=None, ukidss=None
     service = SurveyService("UKIDSS WSA", cache_dir, "ukidss", retry)
     path = service.path("sources", _key(ra_deg, dec_deg, size_arcmin) + ".vot")
     what = f"gpsSource around RA {ra_deg:.5f}, Dec {dec_deg:+.5f}"
-    if path.exists():
-        try:
-            return parse_votable(path.read_bytes(), str(path))
-        except ServiceAnswerError as error:
-            log.warning("%s; downloading it again", error)
-            path.unlink()
     radius = size_arcmin / 2 * 2 ** 0.5 * u.arcmin
 
     def request():
         response = client.query_region_async(SkyCoord(ra_deg * u.deg, dec_deg * u.deg),
                                              radius=radius, programme_id=PROGRAMME)
         response.raise_for_status()
-        data = service.http_get(client, _votable_link(client, response.text), what)
-        parse_votable(data, f"WSA answer for {what}")
-        return data
+        return service.http_get(client, _votable_link(client, response.text), what)
 
-    data = service.call(what, request)
-    write_bytes(path, data)
-    return parse_votable(data, str(path))
+    return service.cached_votable(path, request, what)

@@ -6,18 +6,14 @@ A stored answer is reused; a corrupt one is fetched again. Requests are retried 
 and fail with one line naming VizieR (``data_prep.survey_service``).
 """
 import hashlib
-import io
 import json
 import logging
-import warnings
 
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.io import votable
 
 from data_prep.errors import InputError
-from data_prep.files import write_bytes
-from data_prep.survey_service import ServiceAnswerError, SurveyService
+from data_prep.survey_service import SurveyService
 
 log = logging.getLogger(__name__)
 
@@ -31,32 +27,6 @@ TWOMASS_PSC = "II/246/out"               # 2MASS All-Sky Point Source Catalog
 WEN_FIELDS = ("**",)
 REDMAPPER_FIELDS = ("Name", "RAJ2000", "DEJ2000", "zlambda", "lambda")
 TWOMASS_FIELDS = ("RAJ2000", "DEJ2000", "Kmag", "Rflg", "Qflg")
-
-
-def parse_votable(data, source="VizieR answer"):
-    """The first table of a VizieR VOTable (bytes) as an astropy Table.
-
-    Raises
-    ------
-    ServiceAnswerError
-        Not a VOTable, or a VOTable without a table (VizieR reports errors in an INFO).
-    """
-    if not data.lstrip().startswith(b"<?xml"):
-        raise ServiceAnswerError(f"{source} is not a VOTable (starts {data[:60]!r})")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", votable.exceptions.VOWarning)
-            tree = votable.parse(io.BytesIO(data), verify="ignore", invalid="mask")
-            tables = list(tree.iter_tables())
-            if not tables:
-                infos = "; ".join(str(i.content or i.value) for i in tree.iter_info()
-                                  if i.name in ("Error", "QUERY_STATUS", "Warning"))
-                raise ServiceAnswerError(f"{source} holds no table ({infos or 'no message'})")
-            return tables[0].to_table(use_names_over_ids=True)
-    except ServiceAnswerError:
-        raise
-    except Exception as error:  # the VOTable parser raises many types for a damaged file
-        raise ServiceAnswerError(f"{source} is not a readable VOTable ({error})") from None
 
 
 def _cache_name(catalogue, **query):
@@ -98,12 +68,6 @@ def query_table(catalogue, fields, cache_dir, retry=None, center=None, width=Non
                                            width_arcmin=round(float(width.to_value(u.arcmin)), 4))
     path = service.path(_cache_name(catalogue, fields=list(fields), box=box))
     what = catalogue if box is None else f"{catalogue} around {box['ra']}, {box['dec']}"
-    if path.exists():
-        try:
-            return parse_votable(path.read_bytes(), str(path))
-        except ServiceAnswerError as error:
-            log.warning("%s; downloading it again", error)
-            path.unlink()
 
     def request():
         vizier = vizier_class(columns=list(fields), row_limit=-1,
@@ -114,12 +78,9 @@ def query_table(catalogue, fields, cache_dir, retry=None, center=None, width=Non
             response = vizier.query_region_async(center, width=width, catalog=catalogue,
                                                  cache=False)
         response.raise_for_status()
-        parse_votable(response.content, f"VizieR answer for {what}")
         return response.content
 
-    data = service.call(what, request)
-    write_bytes(path, data)
-    return parse_votable(data, str(path))
+    return service.cached_votable(path, request, what)
 
 
 def wen_clusters(cache_dir, retry=None):

@@ -9,7 +9,6 @@ import argparse
 import datetime
 import importlib.util
 import inspect
-import json
 import os
 import platform
 import statistics
