@@ -270,6 +270,7 @@ def write_sim_records(path, n_clusters=2, copies=4, seed=0, cutout_px=1000, imag
                                    max_offset_arcsec=cutout_px * 0.396 / 4)
     sky = MockSky(seed, ClusterDifficulty.easy())
     clusters = standard_wen(sky.wen_table())
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     rows = np.argsort(-np.asarray(clusters["richness"]), kind="stable")[:n_clusters]
     with tempfile.TemporaryDirectory() as cache_dir, tf.io.TFRecordWriter(str(path)) as out:
         cache = CutoutCache(cache_dir, sky)
