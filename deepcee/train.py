@@ -30,6 +30,7 @@ import glob
 import os
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -367,26 +368,9 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
         raise InputError(f"batch_size {train_config.batch_size} does not split over "
                          f"{replicas} GPUs; use a multiple of {replicas}")
     example = inputs.first_example(eval_files) or inputs.first_example(train_files)
-    with strategy.scope():
-        model = build_model(config.model, seed=seed)
-        optimizer = build_optimizer(train_config, mixed_precision)
-        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-        model.detect(tf.zeros([1, *model_input_size(config.model), 3]))  # creates the weights
-        optimizer.build(model.trainable_variables)  # creates the momentum slots to restore
-        image_size, pixel_scale = geometry_variables(
-            example["image"].shape[:2], record_pixel_scale_arcsec(example["wcs_header"]))
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
-                                     training_image_size=image_size,
-                                     training_pixel_scale_arcsec=pixel_scale)
-    manager = tf.train.CheckpointManager(
-        checkpoint, str(model_dir), max_to_keep=5, checkpoint_name="ckpt",
-        keep_checkpoint_every_n_hours=train_config.keep_checkpoint_every_n_hours)
-
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        log(f"resuming from {manager.latest_checkpoint} at step {int(step.numpy())}")
-    else:
-        initialise_weights(model, train_config, log)
+    state = restore_or_initialise(config, model_dir, strategy, example, seed, mixed_precision,
+                                  log)
+    model, optimizer, step, manager = state.model, state.optimizer, state.step, state.manager
     start = int(step.numpy())
     if last_step is not None and start >= last_step:
         log(f"training already finished: step {start} of {last_step} in {model_dir}; "
@@ -451,6 +435,48 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
         log(f"stopped at step {final}; checkpoint saved, rerun to resume")
         raise KeyboardInterrupt
     return final
+
+
+@dataclass
+class TrainingState:
+    """What a checkpoint holds and restores: model, optimiser (momentum slots, iterations),
+    step, and the training images' geometry (for tiling at detection time)."""
+
+    model: object
+    optimizer: object
+    step: tf.Variable
+    checkpoint: tf.train.Checkpoint
+    manager: tf.train.CheckpointManager
+
+
+def restore_or_initialise(config, model_dir, strategy, example, seed=0, mixed_precision=False,
+                          log=print):
+    """Build model and optimiser under ``strategy``; restore the latest checkpoint of
+    ``model_dir`` if there is one, else initialise (``fine_tune_checkpoint`` or random).
+
+    ``example`` (a decoded record) gives the training image size and pixel scale.
+    """
+    train_config = config.train_config
+    with strategy.scope():
+        model = build_model(config.model, seed=seed)
+        optimizer = build_optimizer(train_config, mixed_precision)
+        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+        model.detect(tf.zeros([1, *model_input_size(config.model), 3]))  # creates the weights
+        optimizer.build(model.trainable_variables)  # creates the momentum slots to restore
+        image_size, pixel_scale = geometry_variables(
+            example["image"].shape[:2], record_pixel_scale_arcsec(example["wcs_header"]))
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
+                                     training_image_size=image_size,
+                                     training_pixel_scale_arcsec=pixel_scale)
+    manager = tf.train.CheckpointManager(
+        checkpoint, str(model_dir), max_to_keep=5, checkpoint_name="ckpt",
+        keep_checkpoint_every_n_hours=train_config.keep_checkpoint_every_n_hours)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        log(f"resuming from {manager.latest_checkpoint} at step {int(step.numpy())}")
+    else:
+        initialise_weights(model, train_config, log)
+    return TrainingState(model, optimizer, step, checkpoint, manager)
 
 
 def initialise_weights(model, train_config, log):
