@@ -369,7 +369,7 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
                          f"{replicas} GPUs; use a multiple of {replicas}")
     example = inputs.first_example(eval_files) or inputs.first_example(train_files)
     state = restore_or_initialise(config, model_dir, strategy, example, seed, mixed_precision,
-                                  log)
+                                  xla, log)
     model, optimizer, step, manager = state.model, state.optimizer, state.step, state.manager
     start = int(step.numpy())
     if last_step is not None and start >= last_step:
@@ -450,15 +450,16 @@ class TrainingState:
 
 
 def restore_or_initialise(config, model_dir, strategy, example, seed=0, mixed_precision=False,
-                          log=print):
+                          xla=False, log=print):
     """Build model and optimiser under ``strategy``; restore the latest checkpoint of
     ``model_dir`` if there is one, else initialise (``fine_tune_checkpoint`` or random).
 
-    ``example`` (a decoded record) gives the training image size and pixel scale.
+    ``example`` (a decoded record) gives the training image size and pixel scale; ``xla``
+    builds the model with XLA-compilable ROI crops.
     """
     train_config = config.train_config
     with strategy.scope():
-        model = build_model(config.model, seed=seed)
+        model = build_model(config.model, seed=seed, xla_compatible=xla)
         optimizer = build_optimizer(train_config, mixed_precision)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
         model.detect(tf.zeros([1, *model_input_size(config.model), 3]))  # creates the weights
