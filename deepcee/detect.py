@@ -358,9 +358,21 @@ def load_detector(model):
                      "(checkpoint); run 'make export-cee' or pass runs/deepcee/train")
 
 
+def named_input_files(args):
+    """Every file the command line names, patterns expanded (to check before loading a model)."""
+    names = [path for path in (getattr(args, f"fits_{band}") for band in BANDS) if path]
+    for item in args.inputs:
+        names += [item.replace("{band}", band) for band in BANDS] if "{band}" in item else [item]
+    return names
+
+
 def run(args):
     if not 0.0 <= args.threshold <= 1.0:
         raise InputError(f"--threshold {args.threshold}: give a score between 0 and 1")
+    for name in named_input_files(args):
+        if not Path(name).is_file():
+            raise InputError(f"{name}: no such file; check the path (inputs are PNG/JPEG images "
+                             "or FITS g, r, i triplets)")
     detector = load_detector(args.model)
     pictures = pictures_from_args(args, detector.training_pixel_scale_arcsec)
     out = Path(args.out)
