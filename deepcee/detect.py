@@ -248,9 +248,6 @@ def pictures_from_args(args, training_pixel_scale_arcsec):
             picture = read_fits_triplet(paths, training_pixel_scale_arcsec)
             picture.name = Path(item.replace("{band}", "")).stem.rstrip("_-.")
             pictures.append(picture)
-        elif item.lower().endswith((".fits", ".fit", ".fits.gz")):
-            raise InputError(f"{item}: a single FITS file; give the g, r, i triplet as "
-                             "--fits-g/--fits-r/--fits-i or a pattern like field_{band}.fits")
         else:
             pictures.append(Picture(Path(item).stem, read_colour_image(item)))
     if not pictures:
@@ -359,10 +356,17 @@ def load_detector(model):
 
 
 def named_input_files(args):
-    """Every file the command line names, patterns expanded (to check before loading a model)."""
+    """Every file the command line names, patterns expanded, checked before a model is loaded;
+    a lone FITS file (not a g, r, i triplet) is refused here."""
     names = [path for path in (getattr(args, f"fits_{band}") for band in BANDS) if path]
     for item in args.inputs:
-        names += [item.replace("{band}", band) for band in BANDS] if "{band}" in item else [item]
+        if "{band}" in item:
+            names += [item.replace("{band}", band) for band in BANDS]
+        elif item.lower().endswith((".fits", ".fit", ".fits.gz")):
+            raise InputError(f"{item}: a single FITS file; give the g, r, i triplet as "
+                             "--fits-g/--fits-r/--fits-i or a pattern like field_{band}.fits")
+        else:
+            names.append(item)
     return names
 
 

@@ -476,20 +476,22 @@ def restore_or_initialise(config, model_dir, strategy, example, seed=0, mixed_pr
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         log(f"resuming from {manager.latest_checkpoint} at step {int(step.numpy())}")
     else:
-        initialise_weights(model, train_config, log)
+        initialise_weights(model, train_config,
+                           config.model.faster_rcnn.feature_extractor.batch_norm_trainable, log)
     return TrainingState(model, optimizer, step, checkpoint, manager)
 
 
-def initialise_weights(model, train_config, log):
+def initialise_weights(model, train_config, batch_norm_trainable, log):
     """Load ``fine_tune_checkpoint`` when it exists; otherwise keep the random initialisation
     (RPN truncated normal 0.01, box classifier variance scaling: Deep-CEE §2.1) and say so."""
     path = train_config.fine_tune_checkpoint
-    if not path:
-        log("no fine_tune_checkpoint: training from random initialisation")
-        return
-    if not glob.glob(path + "*"):
-        log(f"fine_tune_checkpoint {path} not found: training from random initialisation "
+    if not path or not glob.glob(path + "*"):
+        log("no fine_tune_checkpoint: training from random initialisation" if not path else
+            f"fine_tune_checkpoint {path} not found: training from random initialisation "
             "(put the OD API model there to start from it)")
+        if not batch_norm_trainable:
+            log("note: batch_norm_trainable is false, which suits a pre-trained start; from "
+                "random weights set it true in feature_extractor (as deepcee_tiny.config does)")
         return
     kind = train_config.fine_tune_checkpoint_type or (
         "detection" if train_config.from_detection_checkpoint else "classification")
