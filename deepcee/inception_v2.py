@@ -97,11 +97,14 @@ class ConvBatchNormRelu(tf_keras.layers.Layer):
         If set, a separable convolution with this depthwise channel multiplier.
     train_batch_norm : bool
         Use batch statistics and update the moving ones when called with ``training=True``.
+    batch_norm_decay : float
+        Decay of the moving statistics (slim / OD API: 0.9997).
     seed : int
     """
 
     def __init__(self, odapi_name, depth, kernel_size, stride=1, stddev=None,
-                 depthwise_multiplier=None, train_batch_norm=False, seed=0, **kwargs):
+                 depthwise_multiplier=None, train_batch_norm=False, batch_norm_decay=0.9997,
+                 seed=0, **kwargs):
         super().__init__(name=odapi_name.split("/", 2)[-1].replace("/", "_"), **kwargs)
         self.odapi_name = odapi_name
         self.train_batch_norm = train_batch_norm
@@ -117,7 +120,7 @@ class ConvBatchNormRelu(tf_keras.layers.Layer):
                                                padding="same", use_bias=False,
                                                kernel_initializer=initializer, name="conv")
         self.batch_norm = tf_keras.layers.BatchNormalization(
-            momentum=0.9997, epsilon=0.001, center=True, scale=True, name="BatchNorm")
+            momentum=batch_norm_decay, epsilon=0.001, center=True, scale=True, name="BatchNorm")
 
     def call(self, inputs, training=False):
         net = self.conv(inputs)
@@ -142,11 +145,12 @@ class MixedBlock(tf_keras.layers.Layer):
         The block's entry of :data:`MIXED_BLOCKS`.
     depth : callable
         Maps a nominal depth to the built one (depth multiplier and minimum depth).
-    train_batch_norm, seed
+    train_batch_norm, batch_norm_decay, seed
         See :class:`ConvBatchNormRelu`.
     """
 
-    def __init__(self, scope, branches, depth, train_batch_norm=False, seed=0, **kwargs):
+    def __init__(self, scope, branches, depth, train_batch_norm=False, batch_norm_decay=0.9997,
+                 seed=0, **kwargs):
         super().__init__(name=scope.rsplit("/", 1)[-1], **kwargs)
         self.branches = []
         for index, ops in enumerate(branches):
@@ -158,7 +162,8 @@ class MixedBlock(tf_keras.layers.Layer):
                     name, nominal_depth, kernel_size, stride, stddev = op
                     layers.append(ConvBatchNormRelu(
                         f"{scope}/Branch_{index}/{name}", depth(nominal_depth), kernel_size,
-                        stride, stddev, train_batch_norm=train_batch_norm, seed=seed))
+                        stride, stddev, train_batch_norm=train_batch_norm,
+                        batch_norm_decay=batch_norm_decay, seed=seed))
             self.branches.append(layers)
 
     def call(self, inputs, training=False):
@@ -182,6 +187,8 @@ class InceptionV2FeatureNetwork(tf_keras.layers.Layer):
     ----------
     train_batch_norm : bool
         ``batch_norm_trainable`` of the config (OD API default False: frozen statistics).
+    batch_norm_decay : float
+        ``batch_norm_decay`` of the config (OD API: 0.9997).
     depth_multiplier, min_depth : float, int
         As in the OD API feature extractor (1.0 and 16 there).
     seed : int
@@ -195,11 +202,12 @@ class InceptionV2FeatureNetwork(tf_keras.layers.Layer):
 
     scope = "FirstStageFeatureExtractor/InceptionV2"
 
-    def __init__(self, train_batch_norm=False, depth_multiplier=1.0, min_depth=16, seed=0,
-                 **kwargs):
+    def __init__(self, train_batch_norm=False, batch_norm_decay=0.9997, depth_multiplier=1.0,
+                 min_depth=16, seed=0, **kwargs):
         super().__init__(name="FirstStageFeatureExtractor", **kwargs)
         depth = _depth_fn(depth_multiplier, min_depth)
-        conv = dict(train_batch_norm=train_batch_norm, seed=seed)
+        conv = dict(train_batch_norm=train_batch_norm, batch_norm_decay=batch_norm_decay,
+                    seed=seed)
         self.stem = [
             ConvBatchNormRelu(f"{self.scope}/Conv2d_1a_7x7", depth(64), 7, 2, 1.0,
                               depthwise_multiplier=min(int(depth(64) / 3), 8), **conv),
@@ -229,12 +237,13 @@ class InceptionV2BoxClassifierNetwork(tf_keras.layers.Layer):
 
     scope = "SecondStageFeatureExtractor/InceptionV2"
 
-    def __init__(self, train_batch_norm=False, depth_multiplier=1.0, min_depth=16, seed=0,
-                 **kwargs):
+    def __init__(self, train_batch_norm=False, batch_norm_decay=0.9997, depth_multiplier=1.0,
+                 min_depth=16, seed=0, **kwargs):
         super().__init__(name="SecondStageFeatureExtractor", **kwargs)
         depth = _depth_fn(depth_multiplier, min_depth)
         self.blocks = [MixedBlock(f"{self.scope}/{name}", MIXED_BLOCKS[name], depth,
-                                  train_batch_norm=train_batch_norm, seed=seed)
+                                  train_batch_norm=train_batch_norm,
+                                  batch_norm_decay=batch_norm_decay, seed=seed)
                        for name in SECOND_STAGE_BLOCKS]
 
     def call(self, crops, training=False):

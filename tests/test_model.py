@@ -311,3 +311,19 @@ def test_paper_config_reaches_the_model(repo_root):
     assert model.box_coder.scale_factors == (10.0, 10.0, 5.0, 5.0)
     anchors, _ = model.anchors((63, 63), training=False)
     assert len(anchors) == 63 * 63 * 12
+
+
+def test_batch_norm_settings_come_from_the_config(model, repo_root):
+    """batch_norm_trainable / batch_norm_decay of the config reach every batch-norm layer of
+    both Inception stages (the tiny config: trained statistics decaying at 0.99)."""
+    layers = [layer for layer in model.submodules if hasattr(layer, "train_batch_norm")]
+    assert len(layers) > 50
+    assert all(layer.train_batch_norm for layer in layers)
+    assert [layer.batch_norm.momentum for layer in layers] == pytest.approx([0.99] * len(layers))
+    config = small_config(repo_root)
+    config.faster_rcnn.feature_extractor.ClearField("batch_norm_decay")
+    frozen = build_model(config, seed=3)
+    frozen.detect(tf.zeros([1, 128, 128, 3]))
+    decays = [layer.batch_norm.momentum for layer in frozen.submodules
+              if hasattr(layer, "train_batch_norm")]
+    assert decays == pytest.approx([0.9997] * len(layers))
