@@ -79,7 +79,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/run_benchmarks.py --out runs/bench
 
 # The whole chain on the simulator with the tiny model: small enough for 2 CPU cores.
-DEMO := SOURCE=sim N=8 SEED=$(SEED) CONFIG=pipeline_configs/deepcee_tiny.config STEPS=300 \
+DEMO := SOURCE=sim N=8 SEED=$(SEED) CONFIG=pipeline_configs/deepcee_tiny.config STEPS=600 \
         DATA=data/demo/deepcee RUN=runs/demo/deepcee VAE_RUN=runs/demo/stellarvae
 DEMO_EVAL := runs/demo/deepcee/eval/test/summary.json
 DEMO_VAE := runs/demo/stellarvae/IRAS06055/detection.json
