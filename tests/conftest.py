@@ -1,10 +1,12 @@
 """Shared test set-up: Keras 2 for TensorFlow (via data_prep), the repository root, and
 the python interpreter of this environment for command-line tests."""
+import io
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from astropy.io import fits
 
 import data_prep  # noqa: F401  (selects tf_keras before any test imports TensorFlow)
 
@@ -21,3 +23,17 @@ def run_cli(*args, cwd=None, timeout=600):
     """Run ``python -m <args>`` in a subprocess; return the CompletedProcess (text mode)."""
     return subprocess.run([sys.executable, "-m", *map(str, args)], cwd=cwd or REPO,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def fits_bytes(hdu):
+    """The bytes of a FITS file holding ``hdu`` (to compare runs byte for byte)."""
+    buffer = io.BytesIO()
+    fits.HDUList([hdu]).writeto(buffer)
+    return buffer.getvalue()
+
+
+def table_text(table):
+    """A table as ECSV text (to compare runs byte for byte)."""
+    buffer = io.StringIO()
+    table.write(buffer, format="ascii.ecsv")
+    return buffer.getvalue()

@@ -1,9 +1,7 @@
 """The SDSS-like galaxy-cluster simulator: photometry, WCS, richness, catalogues, determinism."""
-import io
 
 import numpy as np
 import pytest
-from astropy.io import fits
 from astropy.wcs import WCS
 
 from data_prep import catalogues
@@ -14,6 +12,7 @@ from data_prep.sim.fits_image import tan_wcs
 from data_prep.sim.galaxies import SourceList, red_sequence_colours
 from data_prep.sim.galaxy_clusters import MockSky, angular_separation_deg
 from data_prep.sim.sdss import SdssCamera, flux_nmgy
+from conftest import fits_bytes, table_text
 
 
 @pytest.fixture(scope="module")
@@ -171,16 +170,6 @@ def test_redmapper_clusters_are_rendered(sky):
     assert plain[centre].sum() - empty[centre].sum() > 50.0  # the central galaxy (nmgy)
 
 
-def fits_bytes(hdu):
-    buffer = io.BytesIO()
-    fits.HDUList([hdu]).writeto(buffer)
-    return buffer.getvalue()
-
-
-def table_text(table):
-    buffer = io.StringIO()
-    table.write(buffer, format="ascii.ecsv")
-    return buffer.getvalue()
 
 
 def test_same_seed_same_bytes_different_seed_differs():

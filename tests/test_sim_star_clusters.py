@@ -1,9 +1,7 @@
 """The K-band star-cluster simulator: photometry, truth, catalogue flags, determinism."""
-import io
 
 import numpy as np
 import pytest
-from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
 
@@ -14,6 +12,7 @@ from data_prep.sim.fits_image import tan_wcs
 from data_prep.sim.kband_surveys import SURVEYS, twomass_psc, ukidss_gps
 from data_prep.sim.star_clusters import (KBandScene, kband_scene, render_kband,
                                          simulate_kband_field)
+from conftest import fits_bytes, table_text
 
 IRAS06055 = (92.1156, 20.6539)  # ICRS position of IRAS 06055+2039 (approximately)
 
@@ -138,16 +137,6 @@ def test_cluster_free_field_has_no_truth_rows():
     assert len(truth) == 0 and "n_members" in truth.colnames
 
 
-def fits_bytes(hdu):
-    buffer = io.BytesIO()
-    fits.HDUList([hdu]).writeto(buffer)
-    return buffer.getvalue()
-
-
-def table_text(table):
-    buffer = io.StringIO()
-    table.write(buffer, format="ascii.ecsv")
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("survey", ["2mass", "ukidss"])
