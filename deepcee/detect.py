@@ -228,12 +228,10 @@ def read_fits_triplet(paths, training_pixel_scale_arcsec=0.0):
 
 
 def resample(image, size):
-    """Resample a float image to ``size = (width, height)`` (Lanczos, antialiased; NaN -> the
-    median first), as :mod:`data_prep.regrid` does for the training cutouts."""
-    from PIL import Image
-    image = np.where(np.isnan(image), np.nanmedian(image[::4, ::4]), image).astype(np.float32)
-    return np.asarray(Image.fromarray(image, mode="F").resize(size, Image.Resampling.LANCZOS),
-                      np.float32)
+    """Resample a float image to ``size = (width, height)`` as the training cutouts were: NaN
+    pixels take the median, then area averaging (:func:`data_prep.regrid.resize_image`)."""
+    from data_prep.regrid import resize_image
+    return resize_image(np.where(np.isnan(image), np.nanmedian(image[::4, ::4]), image), size)
 
 
 def pictures_from_args(args, training_pixel_scale_arcsec):
