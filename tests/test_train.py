@@ -20,7 +20,10 @@ from deepcee import train as training
 from deepcee.config import load_pipeline_config
 
 TINY_CONFIG = REPO / "pipeline_configs" / "deepcee_tiny.config"
-OVERFIT_STEPS = (250, 300, 350, 400)
+# Recall is checked every 50 steps: trained from random weights with batch size 1 and trainable
+# batch norm, the tiny model reached recall 1.0 by step 200 and then drifted (0.625 at 300-700
+# steps in one run), as inference normalises with moving statistics, training with one image's.
+OVERFIT_STEPS = tuple(range(100, 401, 50))
 """Steps after which the overfitting test checks the recall (it stops at the first 1.0)."""
 SCALAR_TAGS = {"Loss/RPNLoss/localization_loss", "Loss/RPNLoss/objectness_loss",
                "Loss/BoxClassifierLoss/localization_loss",
