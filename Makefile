@@ -24,6 +24,15 @@ STEPS_ARG = $(if $(STEPS),--steps $(STEPS))
 CHECKPOINT := $(RUN)/train/checkpoint
 SAVED_MODEL := $(RUN)/export/saved_model/saved_model.pb
 
+# Each command once; a phony target and the file rule it chains through share it.
+TFRECORDS = $(BIN)/deepcee tfrecords --source $(SOURCE) $(N_ARG) --seed $(SEED) --out $(DATA)
+TRAIN = $(BIN)/deepcee train --config $(CONFIG) --data $(DATA) --model-dir $(RUN)/train $(STEPS_ARG)
+define EVALUATE
+$(BIN)/deepcee evaluate --model $(RUN)/export --data $(DATA) --out $(RUN)/eval
+$(BIN)/deepcee candidates --eval $(RUN)/eval --data $(DATA) --threshold $(THRESHOLD) \
+    --source $(SOURCE) --out $(RUN)/candidates
+endef
+
 .PHONY: install test test-fast tfrecords train-cee export-cee eval-cee train-vae table-vae \
         tensorboard bench demo clean-demo
 
@@ -43,16 +52,16 @@ test-fast: $(STAMP)
 
 # --- Deep-CEE ---------------------------------------------------------------------------
 tfrecords: $(STAMP)
-	$(BIN)/deepcee tfrecords --source $(SOURCE) $(N_ARG) --seed $(SEED) --out $(DATA)
+	$(TFRECORDS)
 
 $(DATA)/manifest.json: | $(STAMP)
-	$(BIN)/deepcee tfrecords --source $(SOURCE) $(N_ARG) --seed $(SEED) --out $(DATA)
+	$(TFRECORDS)
 
 train-cee: $(DATA)/manifest.json
-	$(BIN)/deepcee train --config $(CONFIG) --data $(DATA) --model-dir $(RUN)/train $(STEPS_ARG)
+	$(TRAIN)
 
 $(CHECKPOINT): $(DATA)/manifest.json
-	$(BIN)/deepcee train --config $(CONFIG) --data $(DATA) --model-dir $(RUN)/train $(STEPS_ARG)
+	$(TRAIN)
 
 $(SAVED_MODEL): $(CHECKPOINT)
 	$(BIN)/deepcee export --model-dir $(RUN)/train --out $(RUN)/export
@@ -60,9 +69,7 @@ $(SAVED_MODEL): $(CHECKPOINT)
 export-cee: $(SAVED_MODEL)
 
 eval-cee: $(SAVED_MODEL)
-	$(BIN)/deepcee evaluate --model $(RUN)/export --data $(DATA) --out $(RUN)/eval
-	$(BIN)/deepcee candidates --eval $(RUN)/eval --data $(DATA) --threshold $(THRESHOLD) \
-	    --source $(SOURCE) --out $(RUN)/candidates
+	$(EVALUATE)
 
 # --- StellarVAE -------------------------------------------------------------------------
 train-vae: $(STAMP)
@@ -85,9 +92,7 @@ DEMO_EVAL := runs/demo/deepcee/eval/test/summary.json
 DEMO_VAE := runs/demo/stellarvae/IRAS06055/detection.json
 
 $(RUN)/eval/test/summary.json: $(SAVED_MODEL)
-	$(BIN)/deepcee evaluate --model $(RUN)/export --data $(DATA) --out $(RUN)/eval
-	$(BIN)/deepcee candidates --eval $(RUN)/eval --data $(DATA) --threshold $(THRESHOLD) \
-	    --source $(SOURCE) --out $(RUN)/candidates
+	$(EVALUATE)
 
 demo: $(STAMP)
 	@start=$$(date +%s); \
