@@ -3,7 +3,9 @@
 
 Each benchmark function returns ``{figure: (values, unit)}``; the report keeps the median of
 the repeats with its unit, the machine, and the package versions. A benchmark that fails is
-recorded with its error and the others still run.
+recorded with its error and the others still run; one that cannot run here (the GPU
+benchmarks on a machine without a GPU) raises ``unittest.SkipTest`` and is recorded as
+skipped, with its reason.
 """
 import argparse
 import datetime
@@ -16,6 +18,7 @@ import sys
 import tempfile
 import time
 import traceback
+import unittest
 from importlib import metadata
 from pathlib import Path
 
@@ -76,7 +79,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report = {"timestamp": stamp, "machine": machine(), "versions": versions(),
-              "figures": {}, "errors": {}}
+              "figures": {}, "skipped": {}, "errors": {}}
     for stem, name, func in discover(args.k):
         label = f"{stem}.{name}"
         print(f"[bench] {label} ...", flush=True)
@@ -84,6 +87,10 @@ def main(argv=None):
         try:
             with tempfile.TemporaryDirectory() as workdir:
                 figures = func(Path(workdir))
+        except unittest.SkipTest as reason:
+            report["skipped"][label] = str(reason)
+            print(f"[bench]   skipped: {reason}", flush=True)
+            continue
         except Exception as error:  # a broken benchmark must not hide the others
             report["errors"][label] = f"{type(error).__name__}: {error}"
             traceback.print_exc()
@@ -99,6 +106,7 @@ def main(argv=None):
     rows = ["| figure | median | unit | repeats |", "|---|---|---|---|"]
     rows += [f"| {k} | {v['median']:.4g} | {v['unit']} | {len(v['values'])} |"
              for k, v in sorted(report["figures"].items())]
+    rows += [f"| {k} | skipped | {v} | |" for k, v in report["skipped"].items()]
     rows += [f"| {k} | error | {v} | |" for k, v in report["errors"].items()]
     write_text(out / f"{stamp}.md", "\n".join(rows) + "\n")
     print("\n".join(rows))
