@@ -290,6 +290,18 @@ class _StopRequest:
                 signal.signal(sig, handler)
 
 
+@contextlib.contextmanager
+def precision_policy(mixed_precision):
+    """Build and run models in ``mixed_float16`` (float16 compute, float32 weights) or
+    ``float32`` inside the block; the previous global Keras policy is restored after it."""
+    previous = tf_keras.mixed_precision.global_policy()
+    tf_keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+    try:
+        yield
+    finally:
+        tf_keras.mixed_precision.set_global_policy(previous)
+
+
 def make_train_step(model, optimizer, strategy, step, clip_norm, mixed_precision, xla):
     """A ``tf.function`` that runs one joint training step (Deep-CEE eq. 3) on a distributed
     batch and returns the replica-averaged losses."""
@@ -359,82 +371,81 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
     prepare_model_dir(config_path, model_dir)
     model_dir = Path(model_dir)
 
-    if mixed_precision:
-        tf_keras.mixed_precision.set_global_policy("mixed_float16")
-    tf.random.set_seed(seed)
-    strategy = choose_strategy()
-    replicas = strategy.num_replicas_in_sync
-    if train_config.batch_size % replicas:
-        raise InputError(f"batch_size {train_config.batch_size} does not split over "
-                         f"{replicas} GPUs; use a multiple of {replicas}")
-    example = inputs.first_example(eval_files) or inputs.first_example(train_files)
-    state = restore_or_initialise(config, model_dir, strategy, example, seed, mixed_precision,
-                                  xla, log)
-    model, optimizer, step, manager = state.model, state.optimizer, state.step, state.manager
-    start = int(step.numpy())
-    if last_step is not None and start >= last_step:
-        log(f"training already finished: step {start} of {last_step} in {model_dir}; "
-            "nothing to do (pass a larger --steps to train further)")
-        return start
+    with precision_policy(mixed_precision):
+        tf.random.set_seed(seed)
+        strategy = choose_strategy()
+        replicas = strategy.num_replicas_in_sync
+        if train_config.batch_size % replicas:
+            raise InputError(f"batch_size {train_config.batch_size} does not split over "
+                             f"{replicas} GPUs; use a multiple of {replicas}")
+        example = inputs.first_example(eval_files) or inputs.first_example(train_files)
+        state = restore_or_initialise(config, model_dir, strategy, example, seed, mixed_precision,
+                                      xla, log)
+        model, optimizer, step, manager = state.model, state.optimizer, state.step, state.manager
+        start = int(step.numpy())
+        if last_step is not None and start >= last_step:
+            log(f"training already finished: step {start} of {last_step} in {model_dir}; "
+                "nothing to do (pass a larger --steps to train further)")
+            return start
 
-    dataset = inputs.training_dataset(
-        train_files, train_config.batch_size, seed=seed,
-        flip_probability=flip_probability(train_config),
-        start_example=start * train_config.batch_size,
-        shuffle_buffer=reader.shuffle_buffer_size if reader.shuffle else 1)
-    batches = iter(strategy.experimental_distribute_dataset(dataset))
-    train_step = make_train_step(model, optimizer, strategy, step,
-                                 train_config.gradient_clipping_by_norm, mixed_precision, xla)
-    schedule = learning_rate_schedule(train_config.optimizer.momentum_optimizer.learning_rate)
-    train_writer = tf.summary.create_file_writer(str(model_dir / "train"))
-    eval_writer = tf.summary.create_file_writer(str(model_dir / "eval"))
-    already_logged = logged_steps(model_dir / "train")
-    pending = []  # (step, losses) not yet written to the event file
+        dataset = inputs.training_dataset(
+            train_files, train_config.batch_size, seed=seed,
+            flip_probability=flip_probability(train_config),
+            start_example=start * train_config.batch_size,
+            shuffle_buffer=reader.shuffle_buffer_size if reader.shuffle else 1)
+        batches = iter(strategy.experimental_distribute_dataset(dataset))
+        train_step = make_train_step(model, optimizer, strategy, step,
+                                     train_config.gradient_clipping_by_norm, mixed_precision, xla)
+        schedule = learning_rate_schedule(train_config.optimizer.momentum_optimizer.learning_rate)
+        train_writer = tf.summary.create_file_writer(str(model_dir / "train"))
+        eval_writer = tf.summary.create_file_writer(str(model_dir / "eval"))
+        already_logged = logged_steps(model_dir / "train")
+        pending = []  # (step, losses) not yet written to the event file
 
-    def save():
-        with train_writer.as_default():
-            for at, losses in pending:
-                if at in already_logged:
-                    continue
-                for name, value in losses.items():
-                    tf.summary.scalar(name, value, step=at)
-                tf.summary.scalar("learning_rate", schedule(at - 1), step=at)
-        train_writer.flush()
-        pending.clear()
-        at = int(step.numpy())
-        manager.save(checkpoint_number=at)
-        if at % image_every == 0 or at == last_step:
-            with eval_writer.as_default():
-                tf.summary.image("Detections/test_image_predicted_red_true_green",
-                                 detection_image(model, example["image"], example["boxes"]),
-                                 step=at)
-            eval_writer.flush()
-
-    log(f"training {model_dir} from step {start} to {last_step or 'interruption'} on "
-        f"{replicas} {'GPU' if tf.config.list_logical_devices('GPU') else 'CPU'} replica(s); "
-        f"checkpoint every {checkpoint_every} steps")
-    stop = _StopRequest()
-    started = time.perf_counter()
-    with stop.installed():
-        while (last_step is None or int(step.numpy()) < last_step) and not stop.requested:
-            losses = {k: float(v) for k, v in train_step(next(batches)).items()}
+        def save():
+            with train_writer.as_default():
+                for at, losses in pending:
+                    if at in already_logged:
+                        continue
+                    for name, value in losses.items():
+                        tf.summary.scalar(name, value, step=at)
+                    tf.summary.scalar("learning_rate", schedule(at - 1), step=at)
+            train_writer.flush()
+            pending.clear()
             at = int(step.numpy())
-            if not np.isfinite(losses[TOTAL_LOSS]):
-                raise InputError(f"the loss is {losses[TOTAL_LOSS]} at step {at}; lower the "
-                                 "learning rate in the config (the last checkpoint is kept)")
-            pending.append((at, losses))
-            if at % checkpoint_every == 0 or at == last_step:
+            manager.save(checkpoint_number=at)
+            if at % image_every == 0 or at == last_step:
+                with eval_writer.as_default():
+                    tf.summary.image("Detections/test_image_predicted_red_true_green",
+                                     detection_image(model, example["image"], example["boxes"]),
+                                     step=at)
+                eval_writer.flush()
+
+        log(f"training {model_dir} from step {start} to {last_step or 'interruption'} on "
+            f"{replicas} {'GPU' if tf.config.list_logical_devices('GPU') else 'CPU'} replica(s); "
+            f"checkpoint every {checkpoint_every} steps")
+        stop = _StopRequest()
+        started = time.perf_counter()
+        with stop.installed():
+            while (last_step is None or int(step.numpy()) < last_step) and not stop.requested:
+                losses = {k: float(v) for k, v in train_step(next(batches)).items()}
+                at = int(step.numpy())
+                if not np.isfinite(losses[TOTAL_LOSS]):
+                    raise InputError(f"the loss is {losses[TOTAL_LOSS]} at step {at}; lower the "
+                                     "learning rate in the config (the last checkpoint is kept)")
+                pending.append((at, losses))
+                if at % checkpoint_every == 0 or at == last_step:
+                    save()
+                if at % 10 == 0 or at == last_step or at == start + 1:
+                    rate = (time.perf_counter() - started) / (at - start)
+                    log(f"step {at}: total_loss {losses[TOTAL_LOSS]:.4f} ({rate:.2f} s/step)")
+            if pending:
                 save()
-            if at % 10 == 0 or at == last_step or at == start + 1:
-                rate = (time.perf_counter() - started) / (at - start)
-                log(f"step {at}: total_loss {losses[TOTAL_LOSS]:.4f} ({rate:.2f} s/step)")
-        if pending:
-            save()
-    final = int(step.numpy())
-    if stop.requested:
-        log(f"stopped at step {final}; checkpoint saved, rerun to resume")
-        raise KeyboardInterrupt
-    return final
+        final = int(step.numpy())
+        if stop.requested:
+            log(f"stopped at step {final}; checkpoint saved, rerun to resume")
+            raise KeyboardInterrupt
+        return final
 
 
 @dataclass
@@ -472,13 +483,27 @@ def restore_or_initialise(config, model_dir, strategy, example, seed=0, mixed_pr
     manager = tf.train.CheckpointManager(
         checkpoint, str(model_dir), max_to_keep=5, checkpoint_name="ckpt",
         keep_checkpoint_every_n_hours=train_config.keep_checkpoint_every_n_hours)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        log(f"resuming from {manager.latest_checkpoint} at step {int(step.numpy())}")
+    latest = manager.latest_checkpoint
+    if latest:
+        restored = checkpoint.restore(latest)
+        if mixed_precision and not holds_loss_scale(latest):  # all but the loss scale
+            restored.expect_partial()
+            log(f"{latest} was written without --mixed-precision: the loss scale starts at "
+                f"{float(optimizer.loss_scale):g}")
+        else:  # (a saved loss scale is not needed without --mixed-precision)
+            restored.assert_existing_objects_matched().expect_partial()
+        log(f"resuming from {latest} at step {int(step.numpy())}")
     else:
         initialise_weights(model, train_config,
                            config.model.faster_rcnn.feature_extractor.batch_norm_trainable, log)
     return TrainingState(model, optimizer, step, checkpoint, manager)
+
+
+def holds_loss_scale(checkpoint_path):
+    """Whether a checkpoint was written by a mixed-precision run (it holds the dynamic loss
+    scale of its ``LossScaleOptimizer``)."""
+    return any(name.startswith("optimizer/loss_scale/")
+               for name, _ in tf.train.list_variables(checkpoint_path))
 
 
 def initialise_weights(model, train_config, batch_norm_trainable, log):

@@ -270,15 +270,12 @@ def test_box_classifier_losses_skip_padding_and_divide_by_proposals():
 
 @pytest.mark.slow
 def test_mixed_precision_keeps_losses_and_outputs_float32(repo_root):
-    import tf_keras
-    tf_keras.mixed_precision.set_global_policy("mixed_float16")
-    try:
+    from deepcee.train import precision_policy
+    with precision_policy(mixed_precision=True):
         model = build_model(small_config(repo_root))
         loss = model.loss(IMAGES[:1], tf.constant([[[0.2, 0.2, 0.8, 0.8]]]),
                           tf.constant([[True]]))
         detections = model.detect(IMAGES[:1])
-    finally:
-        tf_keras.mixed_precision.set_global_policy("float32")
     assert model.feature_network.blocks[0].compute_dtype == "float16"
     assert all(v.dtype == tf.float32 and np.isfinite(float(v)) for v in loss.values())
     assert all(v.dtype == tf.float32 for v in detections.values())

@@ -12,6 +12,7 @@ import pytest
 
 import data_prep  # noqa: F401
 import tensorflow as tf
+import tf_keras
 
 from conftest import REPO
 from data_prep.errors import InputError
@@ -251,6 +252,48 @@ def test_resume_restores_step_weights_and_momentum(tmp_path, blob_data,
     assert training.train(frozen_batch_norm_config, tmp_path / "once", data_dir=blob_data, steps=4,
                           log=messages.append) == 4
     assert any("already finished" in m for m in messages)
+
+
+@pytest.mark.slow
+def test_a_run_resumes_with_or_without_mixed_precision(tmp_path, blob_data,
+                                                       frozen_batch_norm_config):
+    """Switching --mixed-precision between runs of one model directory keeps step, weights
+    and momentum; a mixed-precision run resumes its own dynamic loss scale."""
+    messages = []
+    run = dict(data_dir=blob_data, log=messages.append)
+    config = load_pipeline_config(frozen_batch_norm_config)
+    example = next(read_examples([blob_data / "train-00000-of-00001.tfrecord"]))
+
+    def restore_mixed():
+        return training.restore_or_initialise(config, tmp_path,
+                                              tf.distribute.OneDeviceStrategy("/cpu:0"),
+                                              example, mixed_precision=True, log=messages.append)
+
+    training.train(frozen_batch_norm_config, tmp_path, steps=1, **run)
+    saved = state(tmp_path)
+    restored = restore_mixed()
+    assert "without --mixed-precision: the loss scale starts at 32768" in messages[-2]
+    momentum = [v.numpy() for v in restored.optimizer.variables if v.name.startswith("m/")]
+    stored = [saved[k] for k in saved if k.startswith("optimizer/") and np.ndim(saved[k])]
+    assert sorted(float(np.sum(np.abs(v))) for v in momentum) == pytest.approx(
+        sorted(float(np.sum(np.abs(v))) for v in stored), rel=1e-6)
+    assert any(np.any(v != 0) for v in momentum)
+
+    messages.clear()
+    training.train(frozen_batch_norm_config, tmp_path, steps=2, mixed_precision=True, **run)
+    assert any(m.endswith("ckpt-1 at step 1") for m in messages)
+    assert tf_keras.mixed_precision.global_policy().name == "float32"  # policy given back
+    saved = state(tmp_path)
+    scale_key = "optimizer/loss_scale/{}/.ATTRIBUTES/VARIABLE_VALUE"
+    scale = saved[scale_key.format("current_loss_scale")], saved[scale_key.format("good_steps")]
+    assert scale != (32768.0, 0)  # one mixed step either counted as good or halved the scale
+    restored = restore_mixed()
+    assert (float(restored.optimizer.loss_scale),
+            int(restored.optimizer.dynamic_counter)) == scale
+
+    training.train(frozen_batch_norm_config, tmp_path, steps=3, **run)
+    assert any(m.endswith("ckpt-2 at step 2") for m in messages)
+    assert checkpoint_step(tmp_path) == 3
 
 
 @pytest.mark.slow
