@@ -261,12 +261,11 @@ class SurveyService:
 
         def checked_download():
             data = download()
-            parse_votable(data, f"{self.name} answer for {what}")
-            return data
+            return data, parse_votable(data, f"{self.name} answer for {what}")
 
-        data = self.call(what, checked_download)
+        data, table = self.call(what, checked_download)
         write_bytes(path, data)
-        return parse_votable(data, str(path))
+        return table
 
     def cached_fits(self, path, download, what):
         """A FITS image from the cache, downloading it (atomically) when missing or corrupt.

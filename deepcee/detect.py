@@ -21,9 +21,10 @@ import data_prep  # noqa: F401  (selects tf_keras before TensorFlow is imported)
 import tensorflow as tf
 
 from data_prep import stretch
+from data_prep.cluster_boxes import pixel_scale_arcsec
 from data_prep.errors import InputError
 from data_prep.files import atomic_path, write_table, write_text
-from deepcee.export import load_trained_model, pixel_scale_arcsec
+from deepcee.export import load_trained_model
 
 OVERLAP = 0.25
 """Fraction of a tile shared with its neighbour."""

@@ -14,8 +14,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 import data_prep  # noqa: F401  (selects tf_keras before TensorFlow is imported)
 import tensorflow as tf
 
@@ -56,12 +54,6 @@ def geometry_variables(image_size=(0, 0), pixel_scale_arcsec=0.0):
                         name="training_image_size"),
             tf.Variable(float(pixel_scale_arcsec), dtype=tf.float32, trainable=False,
                         name="training_pixel_scale_arcsec"))
-
-
-def pixel_scale_arcsec(wcs):
-    """Mean pixel scale (arcsec) of a celestial ``astropy.wcs.WCS``."""
-    from astropy.wcs.utils import proj_plane_pixel_scales
-    return float(np.mean(proj_plane_pixel_scales(wcs.celestial)) * 3600.0)
 
 
 def model_input_size(model_config):

@@ -18,7 +18,7 @@ import data_prep  # noqa: F401  (selects tf_keras before TensorFlow is imported)
 import tensorflow as tf
 
 from data_prep.errors import InputError
-from data_prep.tfrecord_schema import decode_example
+from data_prep.tfrecord_schema import decode_example, read_examples
 
 MAX_BOXES = 8
 """Boxes per image after padding (the data set has one cluster per image, a few at most)."""
@@ -141,6 +141,4 @@ def training_dataset(files, batch_size, seed=0, flip_probability=0.5, start_exam
 
 def first_example(files):
     """The first decoded example of the first shard (numpy values), or None if empty."""
-    for record in tf.data.TFRecordDataset([str(files[0])]).take(1):
-        return {k: v.numpy() for k, v in decode_example(record).items()}
-    return None
+    return next(read_examples(files[:1]), None)

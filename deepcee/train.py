@@ -39,11 +39,12 @@ import data_prep  # noqa: F401  (selects tf_keras before TensorFlow is imported)
 import tensorflow as tf
 import tf_keras
 
+from data_prep.cluster_boxes import pixel_scale_arcsec
 from data_prep.errors import InputError
 from data_prep.files import write_text
 from deepcee import inputs
 from deepcee.config import load_pipeline_config
-from deepcee.export import geometry_variables, model_input_size, pixel_scale_arcsec
+from deepcee.export import geometry_variables, model_input_size
 from deepcee.model_builder import build_model
 
 LOSS_NAMES = ("Loss/RPNLoss/localization_loss", "Loss/RPNLoss/objectness_loss",

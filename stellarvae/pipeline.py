@@ -134,8 +134,7 @@ def fingerprint(data, options, seed):
     digest.update(np.ascontiguousarray(data.image, dtype=np.float32).tobytes())
     digest.update(data.wcs.celestial.to_header_string().encode())
     for column in ("ra", "dec"):
-        if data.stars is not None:
-            digest.update(np.asarray(data.stars[column], np.float64).tobytes())
+        digest.update(np.asarray(data.stars[column], np.float64).tobytes())
     digest.update(json.dumps({"options": asdict(options), "seed": int(seed)},
                              sort_keys=True, default=str).encode())
     return digest.hexdigest()
@@ -304,7 +303,7 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
     if truth is not None:
         circles.append(("truth", "truth", truth[0], truth[1]))
 
-    write_outputs(run_dir, data, heat, region, vote_maps, per_size, circles, options)
+    write_outputs(run_dir, data, image, heat, region, vote_maps, per_size, circles, options)
     summary = {"field": data.name, "label": data.label, "seed": int(seed),
                "fingerprint": digest, "options": asdict(options),
                "pixel_scale_arcsec": measure.pixel_scale_arcsec(data.wcs),
@@ -318,15 +317,16 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
     return summary
 
 
-def write_outputs(run_dir, data, heat, region, vote_maps, per_size, circles, options):
-    """Heat-map FITS, ds9 regions and the three figures of one field."""
+def write_outputs(run_dir, data, image, heat, region, vote_maps, per_size, circles, options):
+    """Heat-map FITS, ds9 regions and the three figures of one field (``image``: the K-band
+    image as float32)."""
     outputs.write_heat_map_fits(run_dir / "heat_map.fits", heat, region, vote_maps, data.wcs)
     outputs.write_ds9_regions(run_dir / "detection.reg", circles)
     plots.plot_latent_space({size: r["latent"] for size, r in per_size.items()},
                             run_dir / "latent_space.png", data.label)
     plots.plot_heat_map(heat, region, data.wcs, run_dir / "heat_map.png", data.label,
                         options.threshold_fraction)
-    plots.plot_detection(np.asarray(data.image, np.float32), data.stars, circles, data.wcs,
+    plots.plot_detection(image, data.stars, circles, data.wcs,
                          run_dir / "detection.png", data.label)
 
 

@@ -29,14 +29,6 @@ PRIORS = ("mog", "normal")
 HIDDEN_UNITS = (1024, 256, 32)
 
 
-def normal_kl(mu, log_var):
-    """Closed-form KL[N(mu, diag exp(log_var)) || N(0, I)] per example (eq. 6).
-
-    Returns ``-0.5 * sum_k (1 + log sigma_k^2 - mu_k^2 - sigma_k^2)``, shape (batch,).
-    """
-    return -0.5 * tf.reduce_sum(1.0 + log_var - tf.square(mu) - tf.exp(log_var), axis=-1)
-
-
 class KLDivergenceLayer(tf_keras.layers.Layer):
     """Auxiliary layer: adds the batch-mean KL[q(z|x) || p(z)] to the model's losses.
 
@@ -90,10 +82,10 @@ class KLDivergenceLayer(tf_keras.layers.Layer):
 
     def kl_divergence(self, mu, log_var):
         """KL[q(z|x) || p(z)] per example, shape (batch,)."""
-        if self.prior == "normal":
-            return normal_kl(mu, log_var)
         sigma = tf.exp(0.5 * log_var)
         posterior = tfd.MultivariateNormalDiag(loc=mu, scale_diag=sigma)
+        if self.prior == "normal":  # closed form (eq. 6)
+            return tfd.kl_divergence(posterior, self.prior_distribution())
         z = mu + sigma * tf.random.normal(tf.shape(mu))
         return posterior.log_prob(z) - self.prior_distribution().log_prob(z)
 

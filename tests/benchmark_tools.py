@@ -6,7 +6,6 @@ import unittest
 
 import data_prep  # noqa: F401  (selects tf_keras before TensorFlow is imported)
 import tensorflow as tf
-from tensorflow.python.profiler import model_analyzer, option_builder
 
 VARIANTS = {"fp32": (False, False), "fp32_xla": (False, True),
             "mixed_fp16": (True, False), "mixed_fp16_xla": (True, True)}
@@ -26,10 +25,11 @@ def graph_cost(concrete_function):
     TensorFlow profiler from the static shapes (multiply and add counted apart), and the
     nodes of the graph and of the functions it calls (loop bodies), each one kernel the
     executor dispatches (on a GPU, mostly one launch)."""
-    options = option_builder.ProfileOptionBuilder.float_operation()
-    options["output"] = "none"
+    profiler = tf.compat.v1.profiler
+    options = profiler.ProfileOptionBuilder(profiler.ProfileOptionBuilder.float_operation()
+                                            ).with_empty_output().build()
     graph = concrete_function.graph
-    flops = model_analyzer.profile(graph, options=options).total_float_ops
+    flops = profiler.profile(graph, options=options).total_float_ops
     graph_def = graph.as_graph_def()
     nodes = len(graph_def.node) + sum(len(f.node_def) for f in graph_def.library.function)
     return flops / 1e9, nodes

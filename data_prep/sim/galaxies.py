@@ -194,3 +194,9 @@ def galaxy_profile(sersic_n, hlr_arcsec, axis_ratio, angle_deg):
     else:
         profile = galsim.Exponential(half_light_radius=hlr_arcsec)
     return profile.shear(q=axis_ratio, beta=angle_deg * galsim.degrees)
+
+
+def power_law_mags(rng, n, slope, bright, faint):
+    """``n`` magnitudes with dN/dm ~ 10^(slope m) between ``bright`` and ``faint``."""
+    low, high = 10.0 ** (slope * bright), 10.0 ** (slope * faint)
+    return np.log10(low + rng.uniform(0.0, 1.0, n) * (high - low)) / slope

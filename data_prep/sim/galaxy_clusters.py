@@ -15,8 +15,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from data_prep.errors import InputError
-from data_prep.sim.cluster_catalogue import (Z_RANGE, mock_universe, redmapper_table,
-                                             wen_table)
+from data_prep.sim.cluster_catalogue import (Z_RANGE, box_area_deg2, mock_universe,
+                                             redmapper_table, uniform_in_box, wen_table)
 from data_prep.sim.difficulty import ClusterDifficulty
 from data_prep.sim.fits_image import tan_wcs
 from data_prep.sim.galaxies import (N200_MAGNITUDE_LIMIT, SourceList, absolute_r,
@@ -193,8 +193,7 @@ class MockSky:
         for (i_dec, i_ra, n_ra), b in zip(cells, galactic_b):
             dec0, dec1 = i_dec * CELL_DEG - 90.0, (i_dec + 1) * CELL_DEG - 90.0
             ra0, ra1 = i_ra * 360.0 / n_ra, (i_ra + 1) * 360.0 / n_ra
-            area = np.degrees(np.radians(ra1 - ra0) * (np.sin(np.radians(dec1))
-                                                       - np.sin(np.radians(dec0)))) * np.degrees(1)
+            area = box_area_deg2(ra0, ra1, dec0, dec1)
             for stream, density, make, bright, faint in (
                     ("galaxies", galaxy_density, field_galaxy_sources,
                      BRIGHTEST_FIELD_RMAG, FAINTEST_RMAG),
@@ -203,9 +202,7 @@ class MockSky:
                      star_sources, BRIGHTEST_STAR_RMAG, FAINTEST_STAR_RMAG)):
                 rng = self._rng(stream, i_dec, i_ra)
                 n = rng.poisson(density * area)
-                ra = rng.uniform(ra0, ra1, n)
-                dec = np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(dec0)),
-                                                       np.sin(np.radians(dec1)), n)))
+                ra, dec = uniform_in_box(rng, n, ra0, ra1, dec0, dec1)
                 parts.append(make(rng, ra, dec, bright, faint))
         return parts
 

@@ -20,10 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from astropy.table import Table
 
-#: WSA default for a missing magnitude.
-WSA_NULL = -9.99999e8
 TWOMASS_REJECTED_K_FLAGS = "0789"
-UKIDSS_STAR_CLASSES = (-1, -2)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import galsim
 import numpy as np
 
 from data_prep.sim.fits_image import image_hdu
-from data_prep.sim.galaxies import SourceList, galaxy_profile
+from data_prep.sim.galaxies import SourceList, galaxy_profile, power_law_mags
 from data_prep.sim.render import (StampBank, add_noise, add_stamp, bleed, diffraction_spikes,
                                   draw_stamp, odd_stamp_size, psf_profile, saturate)
 
@@ -57,9 +57,7 @@ def star_sources(rng, ra, dec, m_bright, m_faint):
     """Stars at (ra, dec): r from the counts' slope, colours of halo turn-off stars (60 %)
     and disc K/M dwarfs (40 %)."""
     n = len(ra)
-    u = rng.uniform(0.0, 1.0, n)
-    low, high = 10.0 ** (0.15 * m_bright), 10.0 ** (0.15 * m_faint)
-    rmag = np.log10(low + u * (high - low)) / 0.15
+    rmag = power_law_mags(rng, n, 0.15, m_bright, m_faint)
     dwarf = rng.uniform(0.0, 1.0, n) < 0.4
     g_r = np.where(dwarf, rng.uniform(0.6, 1.5, n), rng.normal(0.35, 0.1, n))
     r_i = np.where(g_r > 1.3, 0.5 + 2.0 * (g_r - 1.3), 0.4 * g_r - 0.05) + rng.normal(0, 0.03, n)

@@ -25,7 +25,7 @@ from scipy.spatial import cKDTree
 from data_prep.errors import InputError
 from data_prep.sim.difficulty import StarClusterDifficulty
 from data_prep.sim.fits_image import image_hdu, tan_wcs
-from data_prep.sim.galaxies import galaxy_profile
+from data_prep.sim.galaxies import galaxy_profile, power_law_mags
 from data_prep.sim.kband_surveys import SURVEYS, twomass_psc, ukidss_gps
 from data_prep.sim.nebulosity import lognormal_field, radial_envelope
 from data_prep.sim.render import (StampBank, add_noise, odd_stamp_size, psf_profile,
@@ -54,12 +54,6 @@ def field_star_density(galactic_l_deg, galactic_b_deg, k_faint):
     in_plane = np.exp(1.0 * (1.0 + np.cos(np.radians(galactic_l_deg))))
     return 3.0 * in_plane * (0.03 + np.exp(-abs(galactic_b_deg) / 6.0)) \
         * 10.0 ** (FIELD_KLF_SLOPE * (k_faint - 14.3))
-
-
-def power_law_mags(rng, n, slope, bright, faint):
-    """``n`` magnitudes with dN/dm ~ 10^(slope m) between ``bright`` and ``faint``."""
-    low, high = 10.0 ** (slope * bright), 10.0 ** (slope * faint)
-    return np.log10(low + rng.uniform(0.0, 1.0, n) * (high - low)) / slope
 
 
 def _cluster_klf_cumulative(bright, faint):
