@@ -1,13 +1,10 @@
-"""Data preparation for both cluster finders: survey access, the embedded sky simulator,
-colour stretch, patches and TFRecords (Deep-CEE §2.2, StellarVAE §II).
+"""Data preparation for both cluster finders (Deep-CEE §2.2, StellarVAE §II).
 
-Importing this package selects Keras 2 (``tf_keras``) for TensorFlow, which TF-Vision and
-TensorFlow Probability layers need. It is the one place that does so: ``deepcee`` and
-``stellarvae`` import it before TensorFlow.
+- ``base``: what every stage shares: errors, atomic files, the command-line dispatcher,
+  the papers' cosmology, FITS and WCS reading, ds9 regions, TensorFlow's environment.
+- ``surveys``: the real surveys through astroquery (VizieR, SkyView, UKIDSS) and the
+  catalogue selections of both papers.
+- ``deepcee_data``: the Deep-CEE data set: cutouts, boxes, offsets, stretch, TFRecords.
+- ``stellarvae_data``: StellarVAE's inputs: K-band fields and image patches.
+- ``sim``: the embedded sky simulator, which writes the same files as the surveys.
 """
-import os
-
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-# TensorFlow's C++ log (e.g. "failed call to cuInit" on every machine without a GPU) is off
-# unless the user asks for it: TF_CPP_MIN_LOG_LEVEL=0 shows everything.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -24,7 +24,7 @@ import re
 
 from google.protobuf import descriptor_pool, text_format
 
-from data_prep.errors import InputError
+from data_prep.base.errors import InputError
 from protos import pipeline_pb2, string_int_label_map_pb2
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -25,7 +25,7 @@ def add_arguments(parser):
 
 
 def run(args):
-    from data_prep.kband_fields import read_kband_image, read_star_catalog
+    from data_prep.stellarvae_data.kband_fields import read_kband_image, read_star_catalog
 
     reference = fields.resolve_field(args.field) if args.field else None
     options = pipeline.pipeline_options(args)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import astropy.units as u
 from astropy.coordinates import FK4, SkyCoord
 
-from data_prep.errors import InputError
+from data_prep.base.errors import InputError
 
 # name: (reference radius arcsec, reference members, paper radius arcsec, paper members, IoU %)
 TABLE_I = {

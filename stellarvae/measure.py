@@ -15,8 +15,8 @@ import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
 
-from data_prep.errors import InputError
-from data_prep.kband_fields import pixel_scale_arcsec as kband_pixel_scale_arcsec
+from data_prep.base.errors import InputError
+from data_prep.stellarvae_data.kband_fields import pixel_scale_arcsec as kband_pixel_scale_arcsec
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Detection:
 
 def pixel_scale_arcsec(wcs):
     """Mean pixel side in arcsec from a celestial WCS (never a constant), as
-    ``data_prep.kband_fields`` computes it.
+    ``data_prep.stellarvae_data.kband_fields`` computes it.
 
     Raises
     ------

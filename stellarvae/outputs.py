@@ -16,7 +16,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
-from data_prep.files import write_fits, write_json, write_table, write_text
+from data_prep.base.files import write_fits, write_json, write_table, write_text
 
 COLUMN_UNITS = {"ra": u.deg, "dec": u.deg, "radius_arcsec": u.arcsec,
                 "area_arcsec2": u.arcsec ** 2, "offset_reference_arcsec": u.arcsec,

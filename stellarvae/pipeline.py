@@ -9,7 +9,7 @@ latent features of each size (§III-E), the heat map of the four sizes and its 0
 
 Two steps go beyond the paper, both named options that are off (0) by default, so the
 defaults are the paper's method: ``background_px`` (subtract a running median before scaling,
-:mod:`data_prep.patches`) and ``heat_smoothing_px`` (Gaussian smoothing of the summed heat map,
+:mod:`data_prep.stellarvae_data.patches`) and ``heat_smoothing_px`` (Gaussian smoothing of the summed heat map,
 :mod:`stellarvae.heat_map`). At the 2MASS scale of 1 arcsec / px the paper's 0.7 x max region
 covers only a cluster's core, and patchy nebulosity can outvote its stars; with
 ``background_px=9`` and ``heat_smoothing_px=64`` (``IMPROVED``) the region follows the whole
@@ -30,9 +30,9 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from data_prep.errors import InputError
-from data_prep.files import atomic_path
-from data_prep.patches import (PATCH_SIZES, extract_patches, scale_to_unit,
+from data_prep.base.errors import InputError
+from data_prep.base.files import atomic_path
+from data_prep.stellarvae_data.patches import (PATCH_SIZES, extract_patches, scale_to_unit,
                                subtract_diffuse_background)
 from stellarvae import baselines, heat_map, latent_gmm, measure, outputs, plots
 from stellarvae.training import TrainingOptions, encode_patches, train_vae

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Circle  # noqa: E402
 
-from data_prep.files import atomic_path  # noqa: E402
+from data_prep.base.files import atomic_path  # noqa: E402
 from stellarvae.measure import pixel_scale_arcsec, star_coords  # noqa: E402
 
 CIRCLE_STYLES = {

@@ -1,12 +1,12 @@
 """``stellarvae train``: StellarVAE on one named field (Table I name or 'RA,Dec').
 
 Loads the field's K-band image and catalogue (2MASS, UKIDSS or the simulator) through
-``data_prep.kband_fields`` and runs :func:`stellarvae.pipeline.process_field`; results go to
+``data_prep.stellarvae_data.kband_fields`` and runs :func:`stellarvae.pipeline.process_field`; results go to
 ``OUT/<FIELD>/``. A rerun with the same inputs and options skips the field.
 """
 from pathlib import Path
 
-from data_prep.errors import InputError
+from data_prep.base.errors import InputError
 from stellarvae import fields, pipeline
 from stellarvae.outputs import summary_lines
 
@@ -36,7 +36,7 @@ def add_arguments(parser):
 
 def run_named_field(field, args, options):
     """Load ``field`` from ``args.source`` and process it; returns the summary dict."""
-    from data_prep.kband_fields import load_kband_field
+    from data_prep.stellarvae_data.kband_fields import load_kband_field
 
     kband = load_kband_field(args.source, field.ra_deg, field.dec_deg, args.size_arcmin,
                              args.cache, seed=args.seed)

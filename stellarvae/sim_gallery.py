@@ -12,8 +12,8 @@ import numpy as np
 from astropy.wcs import WCS
 from PIL import Image, ImageDraw
 
-from data_prep.errors import InputError
-from data_prep.files import write_bytes
+from data_prep.base.errors import InputError
+from data_prep.base.files import write_bytes
 from data_prep.sim.difficulty import StarClusterDifficulty
 from data_prep.sim.star_clusters import simulate_kband_field
 from stellarvae.fields import resolve_field, table_i_fields

@@ -9,8 +9,8 @@ simulated fields, the IoU against the simulator's truth circle. Written as
 import numpy as np
 from astropy.table import Table
 
-from data_prep.errors import InputError
-from data_prep.files import write_table, write_text
+from data_prep.base.errors import InputError
+from data_prep.base.files import write_table, write_text
 from stellarvae import fields, pipeline
 from stellarvae.run_field import add_source_arguments, run_named_field
 

@@ -10,7 +10,6 @@ subset) are used for training; every patch is encoded afterwards.
 """
 from dataclasses import dataclass
 
-import data_prep  # noqa: F401  (selects tf_keras before TensorFlow is imported)
 import numpy as np
 import tensorflow as tf
 import tf_keras

@@ -17,7 +17,6 @@
 pixels) + KL, both averaged over the batch, and reports ``nelbo``, ``reconstruction`` and
 ``kl`` as training metrics (they reach TensorBoard through the Keras callback).
 """
-import data_prep  # noqa: F401  (selects tf_keras before TensorFlow is imported)
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp

@@ -20,8 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import data_prep  # noqa: E402,F401  (selects tf_keras before TensorFlow is imported)
-from data_prep import deepcee_dataset  # noqa: E402
+from data_prep.deepcee_data import builder as deepcee_dataset  # noqa: E402
 from deepcee.cli import main as deepcee_main  # noqa: E402
 from fake_cluster_source import FakeClusterSource, scattered_clusters  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Benchmarks of ``deepcee evaluate`` on CPU: images per second of the evaluation itself
 (decode, WCS, kpc distances, matching, tables, plots) with a detector that costs nothing, and
-of evaluation with the tiny Faster R-CNN through ``deepcee.detect.Detector`` (random
+of evaluation with the tiny Faster R-CNN through ``deepcee.serving.detect.Detector`` (random
 weights: speed does not depend on them)."""
 import sys
 import time
@@ -32,11 +32,11 @@ class RandomBoxes:
 
 
 def tiny_model_detector():
-    """``deepcee.detect.Detector`` around the tiny config's Faster R-CNN (random weights)."""
+    """``deepcee.serving.detect.Detector`` around the tiny config's Faster R-CNN (random weights)."""
     import tensorflow as tf
     from deepcee.config import load_pipeline_config
-    from deepcee.detect import Detector
-    from deepcee.model_builder import build_model
+    from deepcee.serving.detect import Detector
+    from deepcee.model.builder import build_model
 
     root = Path(__file__).resolve().parents[1]
     config = load_pipeline_config(root / "pipeline_configs" / "deepcee_tiny.config")
@@ -47,7 +47,7 @@ def tiny_model_detector():
 
 
 def _images_per_second(workdir, detector, n_images):
-    from deepcee import evaluate
+    from deepcee.evaluation import evaluate
 
     records = Path(workdir) / f"bench-{IMAGE_PX}-{n_images}.tfrecord"
     if not records.exists():

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-import data_prep  # noqa: F401
 import tensorflow as tf
 from google.protobuf import text_format
 
 from benchmark_tools import VARIANTS, gpu_or_skip, graph_cost
-from deepcee.model_builder import build_model
-from deepcee.train import precision_policy
+from deepcee.model.builder import build_model
+from deepcee.training.train import precision_policy
 from protos import pipeline_pb2
 
 CONFIGS = Path(__file__).resolve().parents[1] / "pipeline_configs"

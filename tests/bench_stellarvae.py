@@ -3,7 +3,7 @@ sizes, on 2 CPU cores; peak memory)."""
 import resource
 import time
 
-from data_prep.kband_fields import load_kband_field
+from data_prep.stellarvae_data.kband_fields import load_kband_field
 from stellarvae.fields import resolve_field
 from stellarvae.pipeline import FieldData, process_field
 

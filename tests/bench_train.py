@@ -6,16 +6,15 @@ import time
 
 import numpy as np
 
-import data_prep  # noqa: F401
 import tensorflow as tf
 
 from benchmark_tools import VARIANTS, gpu_or_skip, graph_cost
 from conftest import REPO
-from deepcee import inputs
-from deepcee import train as training
+from deepcee.training import inputs
+from deepcee.training import train as training
 from deepcee.config import load_pipeline_config
-from deepcee.export import model_input_size
-from deepcee.model_builder import build_model
+from deepcee.serving.export import model_input_size
+from deepcee.model.builder import build_model
 from test_evaluate import write_records
 
 FULL_CONFIG = REPO / "pipeline_configs" / "deepcee_faster_rcnn_inception_v2.config"
@@ -88,7 +87,7 @@ def bench_train_step_cost(workdir):
 
 
 def bench_input_pipeline(workdir):
-    """Training images per second that ``deepcee.inputs.training_dataset`` (read, PNG decode,
+    """Training images per second that ``deepcee.training.inputs.training_dataset`` (read, PNG decode,
     flip, batch, prefetch) delivers from 1000 x 1000 TFRecords on this machine's cores."""
     records = workdir / "train.record"
     write_records(records, n_images=PIPELINE_RECORDS, size=IMAGE_PX)

@@ -1,10 +1,9 @@
 """What the Deep-CEE model benchmarks share: the GPU to run on (the benchmark is skipped where
 TensorFlow sees none), the four precision x compilation variants (run each inside
-``deepcee.train.precision_policy``), and the arithmetic cost and graph size of a traced
+``deepcee.training.train.precision_policy``), and the arithmetic cost and graph size of a traced
 function."""
 import unittest
 
-import data_prep  # noqa: F401  (selects tf_keras before TensorFlow is imported)
 import tensorflow as tf
 
 VARIANTS = {"fp32": (False, False), "fp32_xla": (False, True),

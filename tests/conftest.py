@@ -1,5 +1,5 @@
-"""Shared test set-up: Keras 2 for TensorFlow (via data_prep), the repository root, and
-the python interpreter of this environment for command-line tests."""
+"""Shared test set-up: Keras 2 for TensorFlow, the repository root, and the python interpreter
+of this environment for command-line tests."""
 import io
 import subprocess
 import sys
@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from astropy.io import fits
 
-import data_prep  # noqa: F401  (selects tf_keras before any test imports TensorFlow)
+from data_prep.base.tensorflow_env import select_tf_keras
 
+select_tf_keras()  # before any test module imports TensorFlow
 REPO = Path(__file__).resolve().parents[1]
 
 

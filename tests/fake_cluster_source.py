@@ -1,4 +1,4 @@
-"""A quick cluster source with the ``data_prep.cluster_sources`` API, for tests and benchmarks
+"""A quick cluster source with the ``data_prep.deepcee_data.cluster_sources`` API, for tests and benchmarks
 of ``deepcee tfrecords``: Gaussian noise plus a Gaussian blob on every BCG, on a north-up TAN
 grid, deterministic from the requested centre."""
 import time

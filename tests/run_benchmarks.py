@@ -25,8 +25,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-import data_prep  # noqa: E402,F401  (selects tf_keras before TensorFlow is imported)
-from data_prep.files import write_json, write_text  # noqa: E402
+from data_prep.base.files import write_json, write_text  # noqa: E402
+from data_prep.base.tensorflow_env import select_tf_keras  # noqa: E402
+
+select_tf_keras()  # before any benchmark imports TensorFlow
 
 PACKAGES = ("tensorflow", "tf-keras", "tf-models-official", "tensorflow-probability", "numpy",
             "astropy", "astroquery", "galsim", "scikit-learn", "scipy", "pillow")

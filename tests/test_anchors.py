@@ -3,7 +3,7 @@ hand-computed corners."""
 import numpy as np
 import pytest
 
-from deepcee.anchors import clip_to_window, grid_anchors, inside_window
+from deepcee.model.anchors import clip_to_window, grid_anchors, inside_window
 
 
 def test_tiny_grid_count_order_and_corners():

@@ -1,10 +1,9 @@
 """Faster R-CNN box coder (scale factors 10, 10, 5, 5) against hand-computed codes."""
 import numpy as np
 
-import data_prep  # noqa: F401
 import tensorflow as tf
 
-from deepcee.box_coder import BoxCoder
+from deepcee.ops.box_coder import BoxCoder
 
 
 def test_hand_example():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from astropy.table import MaskedColumn, Table
 
-from data_prep import catalogues
-from data_prep.errors import InputError
+from data_prep.surveys import catalogues
+from data_prep.base.errors import InputError
 
 
 def _wen(rows):

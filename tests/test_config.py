@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from data_prep.errors import InputError
+from data_prep.base.errors import InputError
 from deepcee.config import PROJECT_ROOT, load_label_map, load_pipeline_config, resolve_path
 from protos import generate
 

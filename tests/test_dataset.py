@@ -1,4 +1,4 @@
-"""``deepcee tfrecords`` (data_prep.deepcee_dataset and its helpers), Deep-CEE §2.2.
+"""``deepcee tfrecords`` (data_prep.deepcee_data.builder and its helpers), Deep-CEE §2.2.
 
 Most tests use a small fake cluster source (noise plus a Gaussian blob on every BCG, 300 px
 cutouts resampled to 150 px) so they run in seconds; one slow test runs the real simulator.
@@ -19,15 +19,14 @@ from astropy.table import Table
 from astropy.wcs import WCS
 from PIL import Image
 
-import data_prep  # noqa: F401  (selects tf_keras before TensorFlow is imported)
-from data_prep import deepcee_dataset
-from data_prep.cluster_boxes import pixel_scale_arcsec
-from data_prep.cosmology import arcsec_for_kpc
-from data_prep.files import sha256_file
-from data_prep.offsets import bcg_offset, cutout_centre
-from data_prep.png_encoding import encode_rgb_png
-from data_prep.regrid import resize_image, resized_wcs
-from data_prep.sample_split import split_by_cluster
+from data_prep.deepcee_data import builder as deepcee_dataset
+from data_prep.deepcee_data.cluster_boxes import pixel_scale_arcsec
+from data_prep.base.cosmology import arcsec_for_kpc
+from data_prep.base.files import sha256_file
+from data_prep.deepcee_data.offsets import bcg_offset, cutout_centre
+from data_prep.deepcee_data.png_encoding import encode_rgb_png
+from data_prep.deepcee_data.regrid import resize_image, resized_wcs
+from data_prep.deepcee_data.sample_split import split_by_cluster
 from deepcee.cli import main as deepcee_main
 from fake_cluster_source import FakeClusterSource
 
@@ -82,7 +81,7 @@ def output_bytes(out):
 
 
 def records(out, split):
-    from data_prep.tfrecord_schema import read_examples
+    from data_prep.deepcee_data.tfrecord_schema import read_examples
     return list(read_examples(sorted(out.glob(f"{split}-*.tfrecord"))))
 
 

@@ -11,8 +11,8 @@ from astropy.table import Table
 from astropy.wcs import WCS
 from PIL import Image
 
-from data_prep.tfrecord_schema import encode_example
-from deepcee import evaluate
+from data_prep.deepcee_data.tfrecord_schema import encode_example
+from deepcee.evaluation import evaluate
 
 SIZE = 100
 SCALE_ARCSEC = 0.792           # a 2000 px, 0.396"/px cutout resized to 1000 px
@@ -185,7 +185,7 @@ def test_cli_rejects_a_radius_beyond_250_kpc(tmp_path):
 
 
 def test_candidates_from_false_positives(evaluated, tmp_path):
-    from deepcee import candidates
+    from deepcee.evaluation import candidates
 
     out, summary = evaluated
     detections = Table.read(out / "detections.ecsv")
@@ -217,7 +217,7 @@ def test_injection_recovery_on_the_simulator(tmp_path):
     """Two small simulated cutouts made by the data set builder; a detector that boxes the
     stored BCG of the first image only recovers 1 of 2 (wiring of records, matching, grid)."""
     import dataclasses
-    from deepcee import injection_recovery as ir
+    from deepcee.evaluation import injection_recovery as ir
 
     settings = dataclasses.replace(ir.dataset_settings(tmp_path / "none", 0), cutout_px=200,
                                    image_px=100, max_offset_arcsec=10.0)
@@ -225,7 +225,7 @@ def test_injection_recovery_on_the_simulator(tmp_path):
     injections = ir.make_injection_records(records, [0.1, 0.3], [10.0, 80.0], 1, settings)
     assert list(injections["z"]) == [0.1, 0.3] and len(set(injections["name"])) == 1
 
-    from data_prep.tfrecord_schema import read_examples
+    from data_prep.deepcee_data.tfrecord_schema import read_examples
     centres = [(e["center_x"][list(e["names"]).index(n.encode())],
                 e["center_y"][list(e["names"]).index(n.encode())])
                for e, n in zip(read_examples([records]), injections["name"])]

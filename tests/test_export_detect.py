@@ -8,11 +8,10 @@ from astropy.wcs import WCS
 from PIL import Image
 from scipy import ndimage
 
-import data_prep  # noqa: F401
 import tensorflow as tf
 
-from data_prep.errors import InputError
-from deepcee import detect
+from data_prep.base.errors import InputError
+from deepcee.serving import detect
 from deepcee.cli import main as deepcee_main
 from test_train import TINY_CONFIG, write_blob_records
 
@@ -156,7 +155,7 @@ def test_bad_inputs_are_one_line_errors(tmp_path, fake_model, capsys, monkeypatc
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     """A tiny-config run trained for two steps on synthetic records."""
-    from deepcee.train import train
+    from deepcee.training.train import train
     root = tmp_path_factory.mktemp("run")
     write_blob_records(root / "data", n_train=2, n_test=1, size=128)
     train(TINY_CONFIG, root / "train", data_dir=root / "data", steps=2, log=lambda _: None)
@@ -165,7 +164,7 @@ def trained_run(tmp_path_factory):
 
 @pytest.mark.slow
 def test_export_answers_through_serving_default(trained_run):
-    from deepcee.export import export
+    from deepcee.serving.export import export
     saved = export(trained_run / "train", trained_run / "export")
     assert (trained_run / "export" / "pipeline.config").is_file()
     assert (trained_run / "export" / "label_map.pbtxt").is_file()

@@ -1,13 +1,12 @@
-"""The training input pipeline (deepcee/inputs.py) on small TFRecords written here."""
+"""The training input pipeline (deepcee/training/inputs.py) on small TFRecords written here."""
 import numpy as np
 import pytest
 
-import data_prep  # noqa: F401
 import tensorflow as tf
 
-from data_prep.errors import InputError
-from data_prep.tfrecord_schema import encode_example
-from deepcee import inputs
+from data_prep.base.errors import InputError
+from data_prep.deepcee_data.tfrecord_schema import encode_example
+from deepcee.training import inputs
 
 
 def write_records(path, n, size=32, start=0):

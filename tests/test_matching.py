@@ -7,8 +7,8 @@ from astropy.coordinates import SkyCoord
 from astropy.wcs import WCS
 from scipy.integrate import quad
 
-from data_prep.errors import InputError
-from deepcee import matching
+from data_prep.base.errors import InputError
+from deepcee.evaluation import matching
 
 C_KM_S = 299792.458
 
@@ -114,12 +114,12 @@ def test_header_text_round_trip():
 
 def test_round_trip_with_the_dataset_builders_labels():
     """A BCG placed by the data set builder (2000 px at 0.396"/px resized to 1000 px, boxes
-    and centres from data_prep.cluster_boxes, header text as stored in the record) maps back
+    and centres from data_prep.deepcee_data.cluster_boxes, header text as stored in the record) maps back
     to its stored centre within 0.01 px, and a box centred there is 0 kpc from it."""
-    from data_prep.cluster_boxes import bcg_boxes, clusters_in_image
-    from data_prep.deepcee_dataset import wcs_header_text
-    from data_prep.offsets import cutout_centre
-    from data_prep.regrid import resized_wcs
+    from data_prep.deepcee_data.cluster_boxes import bcg_boxes, clusters_in_image
+    from data_prep.deepcee_data.builder import wcs_header_text
+    from data_prep.deepcee_data.offsets import cutout_centre
+    from data_prep.deepcee_data.regrid import resized_wcs
     from data_prep.sim.fits_image import tan_wcs
 
     bcg_ra, bcg_dec, z = 191.85623, 35.54509, 0.1788          # the paper's Fig. 8 cluster

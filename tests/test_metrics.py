@@ -3,7 +3,7 @@ eq. 8, and the KS critical value of §3.1."""
 import numpy as np
 import pytest
 
-from deepcee import metrics
+from deepcee.evaluation import metrics
 
 # Deep-CEE Table 2 (test set): threshold %, TP, FP, FN, precision, recall, F1 (as printed).
 TABLE_2 = [

@@ -6,17 +6,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import data_prep  # noqa: F401
 import tensorflow as tf
 from google.protobuf import text_format
 
-from data_prep.errors import InputError
-from deepcee import losses
-from deepcee.box_classifier import gather_crop_and_resize
-from deepcee.inception_v2 import InceptionV2FeatureNetwork
-from deepcee.model_builder import build_model
-from deepcee.odapi_names import odapi_variable_map
-from deepcee.target_assigner import Targets
+from data_prep.base.errors import InputError
+from deepcee.ops import losses
+from deepcee.model.box_classifier import gather_crop_and_resize
+from deepcee.model.inception_v2 import InceptionV2FeatureNetwork
+from deepcee.model.builder import build_model
+from deepcee.model.odapi_names import odapi_variable_map
+from deepcee.ops.target_assigner import Targets
 from protos import pipeline_pb2
 
 LOSS_KEYS = ["Loss/RPNLoss/localization_loss", "Loss/RPNLoss/objectness_loss",
@@ -270,7 +269,7 @@ def test_box_classifier_losses_skip_padding_and_divide_by_proposals():
 
 @pytest.mark.slow
 def test_mixed_precision_keeps_losses_and_outputs_float32(repo_root):
-    from deepcee.train import precision_policy
+    from deepcee.training.train import precision_policy
     with precision_policy(mixed_precision=True):
         model = build_model(small_config(repo_root))
         loss = model.loss(IMAGES[:1], tf.constant([[[0.2, 0.2, 0.8, 0.8]]]),

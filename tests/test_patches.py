@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from data_prep.patches import (extract_patches, patch_corners, scale_to_unit,
+from data_prep.stellarvae_data.patches import (extract_patches, patch_corners, scale_to_unit,
                               subtract_diffuse_background)
 
 

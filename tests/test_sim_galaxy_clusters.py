@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from astropy.wcs import WCS
 
-from data_prep import catalogues
-from data_prep.errors import InputError
+from data_prep.surveys import catalogues
+from data_prep.base.errors import InputError
 from data_prep.sim.cluster_catalogue import UNSEEN_REGION, in_box
 from data_prep.sim.difficulty import ClusterDifficulty
 from data_prep.sim.fits_image import tan_wcs

@@ -5,8 +5,8 @@ import pytest
 from astropy.table import Table
 from astropy.wcs import WCS
 
-from data_prep import catalogues
-from data_prep.errors import InputError
+from data_prep.surveys import catalogues
+from data_prep.base.errors import InputError
 from data_prep.sim.difficulty import StarClusterDifficulty
 from data_prep.sim.fits_image import tan_wcs
 from data_prep.sim.kband_surveys import SURVEYS, twomass_psc, ukidss_gps

@@ -6,10 +6,10 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
 
-from data_prep import catalogues
-from data_prep.cluster_sources import cluster_source
-from data_prep.errors import InputError
-from data_prep.kband_fields import load_kband_field, read_kband_image, read_star_catalog
+from data_prep.surveys import catalogues
+from data_prep.deepcee_data.cluster_sources import cluster_source
+from data_prep.base.errors import InputError
+from data_prep.stellarvae_data.kband_fields import load_kband_field, read_kband_image, read_star_catalog
 
 
 @pytest.fixture(scope="module")

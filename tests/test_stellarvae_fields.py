@@ -3,7 +3,7 @@ import astropy.units as u
 import pytest
 from astropy.coordinates import FK4, SkyCoord
 
-from data_prep.errors import InputError
+from data_prep.base.errors import InputError
 from stellarvae.fields import TABLE_I, resolve_field, safe_name, table_i_fields
 
 

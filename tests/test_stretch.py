@@ -1,8 +1,8 @@
-"""The square-root stretch of Deep-CEE §2.2 (data_prep.stretch), against hand-computed values."""
+"""The square-root stretch of Deep-CEE §2.2 (data_prep.deepcee_data.stretch), against hand-computed values."""
 import numpy as np
 import pytest
 
-from data_prep.stretch import band_limits, rgb_image, sqrt_stretch
+from data_prep.deepcee_data.stretch import band_limits, rgb_image, sqrt_stretch
 
 
 def test_sqrt_stretch_hand_values():

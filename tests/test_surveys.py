@@ -23,11 +23,11 @@ from astropy.io.votable.exceptions import VOWarning
 from astropy.table import MaskedColumn, Table
 from astropy.wcs import WCS
 
-from data_prep import skyview, ukidss, vizier
-from data_prep.cluster_sources import cluster_source
-from data_prep.errors import InputError
-from data_prep.kband_fields import load_kband_field
-from data_prep.survey_service import NoCoverageError, RetryPolicy, is_offline, read_fits_image
+from data_prep.surveys import skyview, ukidss, vizier
+from data_prep.deepcee_data.cluster_sources import cluster_source
+from data_prep.base.errors import InputError
+from data_prep.stellarvae_data.kband_fields import load_kband_field
+from data_prep.surveys.service import NoCoverageError, RetryPolicy, is_offline, read_fits_image
 
 FAST = RetryPolicy(attempts=4, first_delay_s=0.001, factor=2.0, timeout_s=5)
 
@@ -425,7 +425,7 @@ def test_read_fits_image_rejects_truncated_file(tmp_path):
 
 
 def test_tfrecords_from_sdss_offline_exits_2_with_one_line(web, tmp_path, capsys):
-    pytest.importorskip("data_prep.deepcee_dataset")
+    pytest.importorskip("data_prep.deepcee_data.builder")
     from deepcee.cli import main
     start = time.monotonic()
     status = main(["tfrecords", "--source", "sdss", "--out", str(tmp_path / "out"),

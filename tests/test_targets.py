@@ -3,13 +3,12 @@ balanced sampling and NMS, against hand-computed values."""
 import numpy as np
 import pytest
 
-import data_prep  # noqa: F401
 import tensorflow as tf
 
-from deepcee.box_coder import BoxCoder
-from deepcee.postprocessing import batch_non_max_suppression
-from deepcee.sampling import balanced_sample, take_selected
-from deepcee.target_assigner import IGNORED, NEGATIVE, assign_targets, match
+from deepcee.ops.box_coder import BoxCoder
+from deepcee.ops.postprocessing import batch_non_max_suppression
+from deepcee.ops.sampling import balanced_sample, take_selected
+from deepcee.ops.target_assigner import IGNORED, NEGATIVE, assign_targets, match
 
 # IoU of 3 ground-truth boxes (the last one padding) with 5 anchors
 IOU = [[[0.8, 0.5, 0.1, 0.0, 0.2],

@@ -1,4 +1,4 @@
-"""Training (deepcee/train.py): schedule, run directory, fine_tune_checkpoint by OD API names,
+"""Training (deepcee/training/train.py): schedule, run directory, fine_tune_checkpoint by OD API names,
 exact resume, SIGKILL + rerun without a lost or repeated step, and a real overfitting test."""
 import os
 import signal
@@ -10,14 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import data_prep  # noqa: F401
 import tensorflow as tf
 import tf_keras
 
 from conftest import REPO
-from data_prep.errors import InputError
-from data_prep.tfrecord_schema import encode_example, read_examples
-from deepcee import train as training
+from data_prep.base.errors import InputError
+from data_prep.deepcee_data.tfrecord_schema import encode_example, read_examples
+from deepcee.training import train as training
 from deepcee.config import load_pipeline_config
 
 TINY_CONFIG = REPO / "pipeline_configs" / "deepcee_tiny.config"
@@ -135,8 +134,8 @@ def test_logged_steps_reads_event_files(tmp_path):
 # --- fine_tune_checkpoint -----------------------------------------------------------------------
 
 def test_fine_tune_checkpoint_loads_od_api_names(tmp_path):
-    from deepcee.model_builder import build_model
-    from deepcee.odapi_names import odapi_variable_map
+    from deepcee.model.builder import build_model
+    from deepcee.model.odapi_names import odapi_variable_map
     config = load_pipeline_config(TINY_CONFIG)
     model = build_model(config.model)
     names = odapi_variable_map(model)
@@ -168,8 +167,8 @@ def test_fine_tune_checkpoint_loads_od_api_names(tmp_path):
 
 
 def test_classification_checkpoint_loads_the_feature_extractor_only(tmp_path):
-    from deepcee.model_builder import build_model
-    from deepcee.odapi_names import odapi_variable_map
+    from deepcee.model.builder import build_model
+    from deepcee.model.odapi_names import odapi_variable_map
     model = build_model(load_pipeline_config(TINY_CONFIG).model)
     names = odapi_variable_map(model)
     name = "InceptionV2/Conv2d_1a_7x7/BatchNorm/beta"  # a slim ImageNet checkpoint's name
@@ -335,12 +334,12 @@ def write_sim_records(path, n_clusters=2, copies=4, seed=0, cutout_px=1000, imag
     the richest mock clusters of ``ClusterDifficulty.easy()``, cutouts of ``cutout_px``."""
     import dataclasses
     import tempfile
-    from data_prep.cutout_cache import CutoutCache
-    from data_prep.deepcee_dataset import ImageTask, make_record
-    from data_prep.offsets import bcg_offset, cutout_centre
+    from data_prep.deepcee_data.cutout_cache import CutoutCache
+    from data_prep.deepcee_data.builder import ImageTask, make_record
+    from data_prep.deepcee_data.offsets import bcg_offset, cutout_centre
     from data_prep.sim.difficulty import ClusterDifficulty
     from data_prep.sim.galaxy_clusters import MockSky
-    from deepcee.injection_recovery import dataset_settings, standard_wen
+    from deepcee.evaluation.injection_recovery import dataset_settings, standard_wen
     settings = dataclasses.replace(dataset_settings(Path(path).parent / "no-manifest", seed),
                                    cutout_px=cutout_px, image_px=image_px,
                                    max_offset_arcsec=cutout_px * 0.396 / 4)
@@ -378,7 +377,7 @@ def test_tiny_model_overfits_eight_simulated_images(tmp_path):
     """A real learning test: trained on 8 simulated cluster images (2 clusters x 4 offsets),
     the tiny model comes to find every cluster with a score >= 0.5 and a box centre inside
     the true box (recall 1.0 at score 0.5), and its loss falls on the way."""
-    from deepcee.detect import Detector
+    from deepcee.serving.detect import Detector
     records = write_sim_records(tmp_path / "data" / "train-00000-of-00001.tfrecord")
     examples = list(read_examples([records]))
     assert len(examples) == 8

@@ -16,7 +16,7 @@ M_r = -22.9 - 1.2 log10(N200 / 20) (0.3 mag scatter).
 import numpy as np
 from astropy.table import Table
 
-from data_prep.cosmology import COSMOLOGY, arcsec_for_kpc
+from data_prep.base.cosmology import COSMOLOGY, arcsec_for_kpc
 from data_prep.sim.galaxies import apparent_r
 
 Z_RANGE = (0.05, 0.3)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import galsim
 import numpy as np
 
-from data_prep.cosmology import COSMOLOGY, kpc_per_arcsec
+from data_prep.base.cosmology import COSMOLOGY, kpc_per_arcsec
 
 # Red sequence of early-type galaxies: redshift -> observed g - r and r - i (mag).
 _RED_Z = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0])

@@ -14,7 +14,7 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from data_prep.errors import InputError
+from data_prep.base.errors import InputError
 from data_prep.sim.cluster_catalogue import (Z_RANGE, box_area_deg2, mock_universe,
                                              redmapper_table, uniform_in_box, wen_table)
 from data_prep.sim.difficulty import ClusterDifficulty

@@ -2,7 +2,7 @@
 real SDSS colour images.
 
 Each PNG is the i, r, g -> R, G, B composite with the square-root stretch of Deep-CEE §2.2
-(``data_prep.stretch``), with the BCG marked and a 250 kpc circle (the optical core radius
+(``data_prep.deepcee_data.stretch``), with the BCG marked and a 250 kpc circle (the optical core radius
 of Deep-CEE §3.2) around it. The clusters are the first paper-sample clusters of the mock
 Wen et al. catalogue, each cut out with a random offset within 270 arcsec, as the paper's
 images are.
@@ -15,12 +15,12 @@ import numpy as np
 from astropy.wcs import WCS
 from PIL import Image, ImageDraw
 
-from data_prep.cosmology import arcsec_for_kpc
-from data_prep.errors import InputError
-from data_prep.files import write_bytes
+from data_prep.base.cosmology import arcsec_for_kpc
+from data_prep.base.errors import InputError
+from data_prep.base.files import write_bytes
 from data_prep.sim.difficulty import ClusterDifficulty
 from data_prep.sim.galaxy_clusters import MockSky
-from data_prep.stretch import rgb_image
+from data_prep.deepcee_data.stretch import rgb_image
 
 DIFFICULTIES = {"easy": ClusterDifficulty.easy, "default": ClusterDifficulty,
                 "hard": ClusterDifficulty.hard}

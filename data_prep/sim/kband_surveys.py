@@ -8,7 +8,7 @@ Cameras (StellarVAE §II; Skrutskie et al. 2006; Lucas et al. 2008):
 - UKIDSS GPS K: 0.2 arcsec / pixel (interleaved), FWHM ~0.9 arcsec, ADU with MAGZPT 24.0,
   noise set by the 5-sigma depth K = 18.1, saturation near K = 10.5.
 
-Raw catalogues carry the columns the survey readers expect (``data_prep.catalogues``):
+Raw catalogues carry the columns the survey readers expect (``data_prep.surveys.catalogues``):
 2MASS PSC (VizieR II/246/out) ``2MASS, RAJ2000, DEJ2000, Kmag, e_Kmag, Qflg, Rflg``; UKIDSS GPS
 ``sourceID, ra, dec, kAperMag3, kAperMag3Err, mergedClass``. Stars get the flags of stars;
 artefacts, galaxies and (UKIDSS) saturated stars get the flags the readers drop: 2MASS K

@@ -22,7 +22,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from scipy.spatial import cKDTree
 
-from data_prep.errors import InputError
+from data_prep.base.errors import InputError
 from data_prep.sim.difficulty import StarClusterDifficulty
 from data_prep.sim.fits_image import image_hdu, tan_wcs
 from data_prep.sim.galaxies import galaxy_profile, power_law_mags

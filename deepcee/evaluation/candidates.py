@@ -1,0 +1,246 @@
+"""``deepcee candidates``: false positives above a threshold as new-cluster candidates, cross-
+matched with Wen et al. (2012) and redMaPPer (Deep-CEE §3.2).
+
+The paper follows up the FPs of the redMaPPer set at 70 % (8 candidates): it searches both
+catalogues, restricted to 0.05 < z < 0.4, within ~1.61 arcmin of each predicted centre (250 kpc
+at z = 0.15) and finds 3 of the 8 in Wen et al. Here, for each evaluated split:
+
+1. the FP boxes with score > threshold are read from ``<eval>/<split>/detections.ecsv`` (no
+   rerun of the model); FPs of one image whose centres lie within the search radius of a
+   higher-scoring FP of the same image are one candidate (``n_boxes`` counts them; the paper's
+   8 FPs were 8 candidates, so with one box each nothing changes);
+2. each candidate is matched (``SkyCoord.match_to_catalog_sky``) to the nearest cluster of each
+   catalogue with 0.05 < z < 0.4 and counts as known when it lies within the radius;
+3. ``<out>/<split>/`` receives ``candidates.ecsv``, ``candidates.reg`` (ds9, fk5 circles of the
+   search radius: red unknown, green known) and ``stamps/<id>.png`` (the record's image around
+   the box, box drawn).
+
+Catalogues: ``--source sim`` reads the simulator's raw Wen and redMaPPer tables
+(``MockSky.wen_table()`` / ``.redmapper_table()``, the seed of the data set's manifest);
+``--source sdss`` the whole VizieR tables (``data_prep.surveys.vizier``, cached in ``--cache``).
+"""
+import json
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+
+from data_prep.surveys import catalogues
+from data_prep.base.errors import InputError
+from data_prep.base.files import write_json, write_table, write_text
+from deepcee.evaluation import plots as eval_plots
+
+SEARCH_RADIUS_ARCMIN = 1.61
+"""§3.2: ~1.61 arcmin, 250 kpc at z = 0.15."""
+Z_RANGE = (0.05, 0.4)
+"""§3.2: the relaxed redshift range of the catalogue search."""
+CATALOGUES = {
+    # name -> (raw column spellings, name column, redshift column)
+    "wen": (catalogues.WEN_COLUMNS, "WHL", "zph"),
+    "redmapper": (catalogues.REDMAPPER_COLUMNS, "Name", "zlambda"),
+}
+
+
+def add_arguments(parser):
+    parser.add_argument("--eval", default="runs/deepcee/eval",
+                        help="output dir of `deepcee evaluate` (holds <split>/detections.ecsv)")
+    parser.add_argument("--data", default="data/deepcee",
+                        help="TFRecord dir (for stamps, and the seed in manifest.json)")
+    parser.add_argument("--threshold", type=float, default=0.7,
+                        help="score threshold (paper §3.2: 0.7, the redMaPPer best F1)")
+    parser.add_argument("--source", choices=("sim", "sdss"), required=True,
+                        help="catalogues to cross-match: the simulator's or VizieR's")
+    parser.add_argument("--out", default="runs/deepcee/candidates", help="writes <out>/<split>/")
+    parser.add_argument("--split", action="append",
+                        help="evaluated split (repeatable; default: every one in --eval)")
+    parser.add_argument("--radius-arcmin", type=float, default=SEARCH_RADIUS_ARCMIN,
+                        help="cross-match and merge radius (arcmin)")
+    parser.add_argument("--z-range", type=float, nargs=2, default=Z_RANGE,
+                        metavar=("ZMIN", "ZMAX"), help="catalogue redshift range (exclusive)")
+    parser.add_argument("--cache", default="data/cache", help="survey cache (--source sdss)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="simulator seed (default: the data set's manifest, else 0)")
+
+
+def standard_reference(raw, catalogue, z_range=Z_RANGE):
+    """A raw Wen or redMaPPer table -> ``name, ra, dec, z`` (deg) rows with zmin < z < zmax."""
+    columns, name_column, z_column = CATALOGUES[catalogue]
+    table = catalogues.raw_columns(raw, {k: columns[k] for k in
+                                         (name_column, "RAJ2000", "DEJ2000", z_column)},
+                                   catalogue)
+    ra, dec = table["RAJ2000"], table["DEJ2000"]
+    if ra.dtype.kind in "US":  # sexagesimal VizieR formatting
+        coords = SkyCoord(ra, dec, unit=(u.hourangle, u.deg))
+        ra, dec = coords.ra.deg, coords.dec.deg
+    z = np.ma.filled(np.ma.asarray(table[z_column], dtype=float), np.nan)
+    out = Table({"name": [str(v) for v in table[name_column]],
+                 "ra": np.asarray(ra, float), "dec": np.asarray(dec, float), "z": z})
+    keep = (out["z"] > z_range[0]) & (out["z"] < z_range[1])
+    return out[keep]
+
+
+def reference_catalogues(source, cache_dir, seed, z_range=Z_RANGE):
+    """``{"wen": Table, "redmapper": Table}`` of ``standard_reference`` rows for a source."""
+    if source == "sim":
+        from data_prep.sim.galaxy_clusters import MockSky
+        sky = MockSky(seed=seed)
+        raw = {"wen": sky.wen_table(), "redmapper": sky.redmapper_table()}
+    elif source == "sdss":
+        from data_prep.surveys import vizier
+        raw = {"wen": vizier.wen_clusters(cache_dir), "redmapper": vizier.redmapper_clusters(
+            cache_dir)}
+    else:
+        raise InputError(f"unknown --source {source!r}: use sim or sdss")
+    return {name: standard_reference(table, name, z_range) for name, table in raw.items()}
+
+
+def merge_image_fps(fps, radius_arcmin):
+    """Keep, per image, the highest-scoring FP of each group within ``radius_arcmin``.
+
+    ``fps`` has ``image, score, ra, dec``. Returns the kept rows (score order within an image)
+    with ``n_boxes``: how many FPs each stands for.
+    """
+    kept, counts = [], []
+    for image in np.unique(fps["image"]):
+        rows = fps[fps["image"] == image]
+        rows = rows[np.argsort(-np.asarray(rows["score"]), kind="stable")]
+        coords = SkyCoord(rows["ra"], rows["dec"], unit="deg")
+        owner = np.full(len(rows), -1)
+        for i in range(len(rows)):
+            if owner[i] >= 0:
+                continue
+            owner[i] = i
+            near = (coords[i].separation(coords).arcmin <= radius_arcmin) & (owner < 0)
+            owner[near] = i
+            kept.append(rows[i])
+            counts.append(int(np.sum(owner == i)))
+    out = Table(rows=kept, names=fps.colnames) if kept else fps[:0].copy()
+    out["n_boxes"] = np.asarray(counts, int)
+    return out
+
+
+def cross_match(candidates, references, radius_arcmin):
+    """Add ``<cat>_name, <cat>_sep_arcmin, <cat>_z, <cat>_match`` per catalogue and ``known``."""
+    coords = SkyCoord(candidates["ra"], candidates["dec"], unit="deg")
+    known = np.zeros(len(candidates), bool)
+    for name, reference in references.items():
+        sep = np.full(len(candidates), np.nan)
+        nearest_name = np.full(len(candidates), "", dtype=object)
+        nearest_z = np.full(len(candidates), np.nan)
+        if len(candidates) and len(reference):
+            index, separation, _ = coords.match_to_catalog_sky(
+                SkyCoord(reference["ra"], reference["dec"], unit="deg"))
+            sep = separation.arcmin
+            nearest_name = np.asarray(reference["name"])[index]
+            nearest_z = np.asarray(reference["z"])[index]
+        match = sep <= radius_arcmin
+        candidates[f"{name}_name"] = np.where(match, nearest_name, "").astype(str)
+        candidates[f"{name}_sep_arcmin"] = sep
+        candidates[f"{name}_z"] = np.where(match, nearest_z, np.nan)
+        candidates[f"{name}_match"] = match
+        known |= match
+    candidates["known"] = known
+    return candidates
+
+
+def region_text(candidates, radius_arcmin):
+    """ds9 region file: fk5 circles of the search radius, labelled with the candidate id."""
+    lines = ["# Region file format: DS9 version 4.1",
+             "# Deep-CEE candidates: red = no Wen et al. / redMaPPer cluster within "
+             f"{radius_arcmin:g} arcmin, green = known",
+             "global font=\"helvetica 10 normal\"", "fk5"]
+    for row in candidates:
+        colour = "green" if row["known"] else "red"
+        lines.append(f"circle({row['ra']:.6f},{row['dec']:.6f},{radius_arcmin * 60:.2f}\") "
+                     f"# color={colour} text={{{row['id']} {row['score']:.2f}}}")
+    return "\n".join(lines) + "\n"
+
+
+def write_stamps(candidates, record_paths, stamp_dir):
+    """One PNG per candidate, cropped from its record's image (records read once, in order)."""
+    from data_prep.deepcee_data.tfrecord_schema import read_examples
+
+    wanted = {}
+    for row in candidates:
+        wanted.setdefault(int(row["image"]), []).append(row)
+    if not wanted:
+        return
+    last = max(wanted)
+    for index, example in enumerate(read_examples(record_paths)):
+        for row in wanted.get(index, []):
+            if example["source_id"].decode() != str(row["source_id"]):
+                raise InputError(f"record {index} of {record_paths[0]} is not the evaluated "
+                                 f"image {row['source_id']}: rerun `deepcee evaluate`")
+            eval_plots.write_stamp(example["image"],
+                                   [row["ymin"], row["xmin"], row["ymax"], row["xmax"]],
+                                   stamp_dir / f"{row['id']}.png")
+        if index >= last:
+            break
+
+
+def split_candidates(eval_dir, name, threshold, references, radius_arcmin):
+    """The candidate table of one evaluated split (steps 1-2 of the module doc)."""
+    detections = Table.read(eval_dir / "detections.ecsv")
+    fp = (np.asarray(detections["cluster"]) < 0) & (np.asarray(detections["score"]) > threshold)
+    keep = ("image", "source_id", "ymin", "xmin", "ymax", "xmax", "score", "ra", "dec",
+            "nearest_kpc")
+    candidates = merge_image_fps(detections[fp][keep], radius_arcmin)
+    order = np.lexsort((np.asarray(candidates["image"]), -np.asarray(candidates["score"])))
+    candidates = candidates[order]
+    candidates.add_column([f"{name}-{k:04d}" for k in range(len(candidates))], name="id",
+                          index=0)
+    candidates["source_id"] = candidates["source_id"].astype(str)
+    for column in ("ra", "dec"):
+        candidates[column].unit = "deg"
+    candidates.meta["threshold"] = threshold
+    candidates.meta["search_radius_arcmin"] = radius_arcmin
+    return cross_match(candidates, references, radius_arcmin)
+
+
+def data_seed(data_dir, source, seed):
+    """The simulator seed: ``seed`` if given, else the data set manifest's, else 0."""
+    manifest = Path(data_dir) / "manifest.json"
+    if not manifest.is_file():
+        return 0 if seed is None else seed
+    content = json.loads(manifest.read_text())
+    if content.get("source") not in (None, source):
+        raise InputError(f"{manifest} was built with --source {content['source']}, not "
+                         f"{source}: pass --source {content['source']}")
+    return int(content.get("seed", 0)) if seed is None else seed
+
+
+def run(args):
+    if not 0.0 <= args.threshold <= 1.0:
+        raise InputError(f"--threshold {args.threshold} is not a score in [0, 1]")
+    eval_root = Path(args.eval)
+    names = args.split or sorted(p.parent.name for p in eval_root.glob("*/detections.ecsv"))
+    if not names:
+        raise InputError(f"no <split>/detections.ecsv in {eval_root}: run `deepcee evaluate`")
+    for name in names:
+        if not (eval_root / name / "detections.ecsv").is_file():
+            raise InputError(f"{eval_root / name}/detections.ecsv missing: run `deepcee evaluate`")
+    seed = data_seed(args.data, args.source, args.seed)
+    references = reference_catalogues(args.source, Path(args.cache), seed, tuple(args.z_range))
+    for name in names:
+        eval_dir = eval_root / name
+        out = Path(args.out) / name
+        candidates = split_candidates(eval_dir, name, args.threshold, references,
+                                      args.radius_arcmin)
+        summary = json.loads((eval_dir / "summary.json").read_text())
+        (out / "stamps").mkdir(parents=True, exist_ok=True)
+        write_stamps(candidates, summary["records"], out / "stamps")
+        write_table(out / "candidates.ecsv", candidates)
+        write_text(out / "candidates.reg", region_text(candidates, args.radius_arcmin))
+        counts = {"split": name, "threshold": args.threshold, "source": args.source,
+                  "search_radius_arcmin": args.radius_arcmin, "z_range": list(args.z_range),
+                  "fp_boxes": int(np.sum(candidates["n_boxes"])),
+                  "candidates": len(candidates),
+                  "known_wen": int(np.sum(candidates["wen_match"])),
+                  "known_redmapper": int(np.sum(candidates["redmapper_match"])),
+                  "unknown": int(np.sum(~candidates["known"]))}
+        write_json(out / "summary.json", counts)
+        print(f"{name}: {counts['candidates']} candidates from {counts['fp_boxes']} FP boxes "
+              f"above {args.threshold:.2f}; {counts['known_wen']} in Wen et al., "
+              f"{counts['known_redmapper']} in redMaPPer, {counts['unknown']} unknown -> {out}")
