@@ -35,7 +35,7 @@ _POSITION = re.compile(r"^(\d+):(\d+) : (?:'.*': )?")
 _UNKNOWN_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "(\w+)"')
 
 
-def load_pipeline_config(path, resolve_paths=True):
+def load_pipeline_config(path, resolve_paths=True, buildable=True):
     """Parse and check a pipeline config.
 
     Parameters
@@ -45,6 +45,9 @@ def load_pipeline_config(path, resolve_paths=True):
     resolve_paths : bool
         Rewrite relative ``label_map_path``, ``input_path`` and ``fine_tune_checkpoint``
         as absolute paths (see the module docstring for the rule).
+    buildable : bool
+        Also refuse what this port does not build (:func:`model_problems`); False accepts
+        any OD API Faster R-CNN config (e.g. the OD API's COCO sample).
 
     Returns
     -------
@@ -59,7 +62,7 @@ def load_pipeline_config(path, resolve_paths=True):
     """
     text = _read_text(path, "pipeline config")
     config = _parse(text, pipeline_pb2.TrainEvalPipelineConfig(), path)
-    _check_model(config, text, path)
+    _check_model(config, text, path, buildable)
     _check_training(config, text, path)
     if resolve_paths:
         _resolve_paths(config)
@@ -195,53 +198,102 @@ def _require(condition, text, path, field, message, enclosing="faster_rcnn"):
         raise InputError(f"{path}:{_line_of(text, (field, enclosing))}: {message}")
 
 
-def _check_model(config, text, path):
-    """Values the Faster R-CNN builder cannot use (OD API model_builder checks and more)."""
-    _require(config.model.HasField("faster_rcnn"), text, path, "model",
-             "no model { faster_rcnn { ... } } block; Deep-CEE is a Faster R-CNN "
-             "(see pipeline_configs/deepcee_faster_rcnn_inception_v2.config)")
-    frcnn = config.model.faster_rcnn
-    _require(frcnn.num_classes >= 1, text, path, "num_classes",
-             f"num_classes is {frcnn.num_classes}; set it to the number of object classes "
-             "(1 for galaxy clusters), background not counted")
-    _require(frcnn.image_resizer.WhichOneof("image_resizer_oneof") is not None, text, path,
-             "image_resizer", "image_resizer needs fixed_shape_resizer { height width } or "
-             "keep_aspect_ratio_resizer { min_dimension max_dimension }")
-    _require(frcnn.feature_extractor.type in SUPPORTED_FEATURE_EXTRACTORS, text, path,
-             "type", f"feature_extractor type '{frcnn.feature_extractor.type}' is not "
-             f"supported; use one of {', '.join(SUPPORTED_FEATURE_EXTRACTORS)}")
-    _require(frcnn.feature_extractor.first_stage_features_stride == 16, text, path,
-             "first_stage_features_stride", "first_stage_features_stride must be 16 "
-             "(Inception-v2 cut after Mixed_4e)")
+def model_problems(frcnn, buildable=True):
+    """Every value of a ``faster_rcnn`` block the model cannot use, as ``(field, message)``.
+
+    The one validator of the model's settings: :func:`load_pipeline_config` reports its
+    findings at their FILE:LINE, and :func:`deepcee.model.builder.build_model` refuses a
+    config with any (for protos made in code). With ``buildable=False`` only the checks any
+    OD API Faster R-CNN must pass are made (the OD API's own COCO sample passes them); with
+    True also what this port builds: one class, Inception-v2, a fixed-shape resizer, ...
+    """
+    from deepcee.model.anchors import grid_anchors, inside_window
+    problems = []
+
+    def require(condition, field, message):
+        if not condition:
+            problems.append((field, message))
+
+    require(frcnn.num_classes >= 1, "num_classes", f"num_classes is {frcnn.num_classes}; set it "
+            "to the number of object classes (1 for galaxy clusters), background not counted")
+    require(frcnn.feature_extractor.type in SUPPORTED_FEATURE_EXTRACTORS, "type",
+            f"feature_extractor type '{frcnn.feature_extractor.type}' is not supported; use "
+            f"one of {', '.join(SUPPORTED_FEATURE_EXTRACTORS)}")
+    require(frcnn.feature_extractor.first_stage_features_stride == 16,
+            "first_stage_features_stride", "first_stage_features_stride must be 16 "
+            "(Inception-v2 cut after Mixed_4e)")
     grid = frcnn.first_stage_anchor_generator.grid_anchor_generator
-    _require(frcnn.first_stage_anchor_generator.HasField("grid_anchor_generator"), text, path,
-             "first_stage_anchor_generator", "first_stage_anchor_generator needs a "
-             "grid_anchor_generator { scales aspect_ratios height_stride width_stride }")
-    _require(len(grid.scales) > 0 and min(grid.scales) > 0, text, path, "scales",
-             "grid_anchor_generator needs one or more positive scales")
-    _require(len(grid.aspect_ratios) > 0 and min(grid.aspect_ratios) > 0, text, path,
-             "aspect_ratios", "grid_anchor_generator needs one or more positive aspect_ratios")
+    require(frcnn.first_stage_anchor_generator.HasField("grid_anchor_generator"),
+            "first_stage_anchor_generator", "first_stage_anchor_generator needs a "
+            "grid_anchor_generator { scales aspect_ratios height_stride width_stride }")
+    require(len(grid.scales) > 0 and min(grid.scales, default=0) > 0, "scales",
+            "grid_anchor_generator needs one or more positive scales")
+    require(len(grid.aspect_ratios) > 0 and min(grid.aspect_ratios, default=0) > 0,
+            "aspect_ratios", "grid_anchor_generator needs one or more positive aspect_ratios")
     for field in ("first_stage_positive_balance_fraction", "second_stage_balance_fraction"):
         value = getattr(frcnn, field)
-        _require(0 < value <= 1, text, path, field,
-                 f"{field} is {value:g}; use a fraction in (0, 1]")
+        require(0 < value <= 1, field, f"{field} is {value:g}; use a fraction in (0, 1]")
     for stage in ("first_stage", "second_stage"):
         positive = getattr(frcnn, f"{stage}_positive_iou_threshold")
         negative = getattr(frcnn, f"{stage}_negative_iou_threshold")
-        _require(0 <= negative <= positive <= 1, text, path, f"{stage}_negative_iou_threshold",
-                 f"{stage} IoU thresholds: need 0 <= negative ({negative:g}) <= positive "
-                 f"({positive:g}) <= 1")
-    _require(frcnn.second_stage_batch_size <= frcnn.first_stage_max_proposals, text, path,
-             "second_stage_batch_size", f"second_stage_batch_size "
-             f"{frcnn.second_stage_batch_size} exceeds first_stage_max_proposals "
-             f"{frcnn.first_stage_max_proposals}; the classifier samples its batch from the "
-             "proposals", enclosing="first_stage_max_proposals")
+        require(0 <= negative <= positive <= 1, f"{stage}_negative_iou_threshold",
+                f"{stage} IoU thresholds: need 0 <= negative ({negative:g}) <= positive "
+                f"({positive:g}) <= 1")
+    require(frcnn.second_stage_batch_size <= frcnn.first_stage_max_proposals,
+            "second_stage_batch_size", f"second_stage_batch_size "
+            f"{frcnn.second_stage_batch_size} exceeds first_stage_max_proposals "
+            f"{frcnn.first_stage_max_proposals}; the classifier samples its batch from the "
+            "proposals")
     for field in ("initial_crop_size", "maxpool_kernel_size", "maxpool_stride"):
-        _require(getattr(frcnn, field) >= 1, text, path, field,
-                 f"{field} must be set to a positive value (OD API sample: 14, 2, 2)")
-    _require(frcnn.second_stage_box_predictor.HasField("mask_rcnn_box_predictor"), text, path,
-             "second_stage_box_predictor", "second_stage_box_predictor needs a "
-             "mask_rcnn_box_predictor { fc_hyperparams { ... } }")
+        require(getattr(frcnn, field) >= 1, field,
+                f"{field} must be set to a positive value (OD API sample: 14, 2, 2)")
+    require(frcnn.second_stage_box_predictor.HasField("mask_rcnn_box_predictor"),
+            "second_stage_box_predictor", "second_stage_box_predictor needs a "
+            "mask_rcnn_box_predictor { fc_hyperparams { ... } }")
+    if not buildable or problems:
+        return problems
+
+    require(frcnn.num_classes == 1, "num_classes", f"num_classes is {frcnn.num_classes}: the "
+            "galaxy-cluster detector has one class; set num_classes: 1")
+    require(frcnn.number_of_stages == 2, "number_of_stages", "number_of_stages must be 2")
+    resizer = frcnn.image_resizer.fixed_shape_resizer
+    require(frcnn.image_resizer.HasField("fixed_shape_resizer"), "image_resizer",
+            "image_resizer needs fixed_shape_resizer { height: H width: W } (the only resizer "
+            "this port builds)")
+    require(min(resizer.height, resizer.width) >= 33, "fixed_shape_resizer",
+            f"fixed_shape_resizer is {resizer.height} x {resizer.width} px; height and width "
+            "must be at least 33 px (Inception-v2)")
+    require((grid.height_stride, grid.width_stride) == (16, 16), "height_stride",
+            "grid_anchor_generator strides must equal the feature stride, 16")
+    require(not frcnn.first_stage_box_predictor_conv_hyperparams.HasField("batch_norm"),
+            "first_stage_box_predictor_conv_hyperparams",
+            "batch_norm in first_stage_box_predictor_conv_hyperparams is not supported")
+    box_predictor = frcnn.second_stage_box_predictor.mask_rcnn_box_predictor
+    require(not box_predictor.fc_hyperparams.HasField("batch_norm"), "fc_hyperparams",
+            "batch_norm in fc_hyperparams is not supported")
+    require(box_predictor.box_code_size == 4, "box_code_size", "box_code_size must be 4")
+    if problems:
+        return problems
+    cells = (-(-resizer.height // 16), -(-resizer.width // 16))
+    anchors = grid_anchors(cells, grid.scales, grid.aspect_ratios, (grid.height, grid.width),
+                           (16, 16), (grid.height_offset, grid.width_offset))
+    require(frcnn.clip_anchors_to_image or inside_window(anchors, resizer.height,
+                                                         resizer.width).any(),
+            "grid_anchor_generator", f"no anchor fits inside the {resizer.height} x "
+            f"{resizer.width} px image, so none is left for training: use smaller "
+            "grid_anchor_generator scales or height/width")
+    return problems
+
+
+def _check_model(config, text, path, buildable):
+    """The model block, through :func:`model_problems`, at FILE:LINE."""
+    _require(config.model.HasField("faster_rcnn"), text, path, "model",
+             "no model { faster_rcnn { ... } } block; Deep-CEE is a Faster R-CNN "
+             "(see pipeline_configs/deepcee_faster_rcnn_inception_v2.config)")
+    for field, message in model_problems(config.model.faster_rcnn, buildable)[:1]:
+        enclosing = ("first_stage_max_proposals" if field == "second_stage_batch_size"
+                     else "faster_rcnn")
+        _require(False, text, path, field, message, enclosing)
 
 
 def _check_training(config, text, path):
@@ -257,6 +309,14 @@ def _check_training(config, text, path):
              optimizer.learning_rate.WhichOneof("learning_rate") is not None, text, path,
              "learning_rate", "learning_rate needs constant_learning_rate { learning_rate: X }"
              " or manual_step_learning_rate { ... }", "optimizer")
+    rates = optimizer.learning_rate
+    values = ([rates.constant_learning_rate.learning_rate]
+              if rates.HasField("constant_learning_rate") else
+              [rates.manual_step_learning_rate.initial_learning_rate]
+              + [entry.learning_rate for entry in rates.manual_step_learning_rate.schedule])
+    _require(not train.HasField("optimizer") or min(values) > 0, text, path,
+             "learning_rate", f"learning rate {min(values):g}: every learning rate must be "
+             "positive (Deep-CEE: 0.0002)", "optimizer")
 
 
 def _check_label_map_fits(classes, config, text, path):

@@ -2,8 +2,8 @@
 
 Both are reviewed by Schmeja (2011, AN 332, 172) and work on the point-source catalogue, not
 the image. Each gives a stellar surface-density map on the image's pixel grid; the region is
-the part of the map at or above the background + ``n_sigma`` x its robust scatter (median and
-1.4826 x MAD of the map), connected to the map's peak; it is then measured exactly like the
+the part of the map at or above the background + :data:`N_SIGMA` x its robust scatter (median
+and 1.4826 x MAD of the map), connected to the map's peak; it is then measured exactly like the
 VAE's heat map (:mod:`stellarvae.measure`).
 
 * :func:`star_count_map` -- star counts in square bins (Kumar et al. 2007; Schmeja's "star
@@ -16,7 +16,11 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from stellarvae.heat_map import peak_region
-from stellarvae.measure import measure_region, pixel_scale_arcsec
+from data_prep.base.celestial import pixel_scale_arcsec
+from stellarvae.measure import measure_region
+
+N_SIGMA = 3.0
+"""The region's level above the background, in robust standard deviations."""
 
 BASELINES = ("star_counts", "knn_density")
 
@@ -69,17 +73,17 @@ def knn_density_map(stars, wcs, shape, j=20, max_grid=600):
     return full[:shape[0], :shape[1]].astype(np.float32)
 
 
-def significance_level(density, n_sigma=3.0):
-    """Background (median) + ``n_sigma`` x robust scatter (1.4826 MAD; the standard deviation
-    when the MAD is 0) of a density map."""
+def significance_level(density):
+    """Background (median) + :data:`N_SIGMA` x robust scatter (1.4826 MAD; the standard
+    deviation when the MAD is 0) of a density map."""
     median = float(np.median(density))
     scatter = 1.4826 * float(np.median(np.abs(density - median)))
     if scatter <= 0:
         scatter = float(np.std(density))
-    return median + n_sigma * scatter
+    return median + N_SIGMA * scatter
 
 
-def baseline_detection(method, stars, wcs, shape, n_sigma=3.0):
+def baseline_detection(method, stars, wcs, shape):
     """Density map and :class:`~stellarvae.measure.Detection` of one baseline.
 
     Parameters
@@ -99,5 +103,5 @@ def baseline_detection(method, stars, wcs, shape, n_sigma=3.0):
     """
     maker = {"star_counts": star_count_map, "knn_density": knn_density_map}[method]
     density = maker(stars, wcs, shape)
-    region = peak_region(density, level=significance_level(density, n_sigma))
+    region = peak_region(density, level=significance_level(density))
     return density, region, measure_region(density, region, wcs, method)

@@ -7,8 +7,9 @@ own results, both as printed in Table I of Karmakar, Mishra & Tej (2018). For IR
 the paper's text gives different reference values (85", 98 members) from its Table I
 (89", 119 members); the table's values are used, as FACTS.md says to take the first.
 
-The ``stellarvae fields`` verb lists them.
+:func:`listing_lines` is what the ``stellarvae fields`` verb prints.
 """
+import functools
 import re
 from dataclasses import dataclass
 
@@ -87,8 +88,9 @@ def iras_position(iras_name):
     return b1950.icrs
 
 
+@functools.cache
 def table_i_fields():
-    """The eight fields of Table I, in the paper's order."""
+    """The eight fields of Table I, in the paper's order (a tuple, made once)."""
     fields = []
     for iras_name, (ref_r, ref_n, our_r, our_n, iou) in TABLE_I.items():
         centre = iras_position(iras_name)
@@ -97,7 +99,7 @@ def table_i_fields():
                             ref_radius_arcsec=ref_r, ref_members=ref_n,
                             paper_radius_arcsec=our_r, paper_members=our_n,
                             paper_iou_percent=iou))
-    return fields
+    return tuple(fields)
 
 
 def _spelling_key(text):
@@ -154,18 +156,13 @@ def resolve_field(text):
     raise InputError(f"unknown field '{text}': use one of {known}, or 'RA,Dec' in degrees")
 
 
-def add_arguments(parser):
-    """``stellarvae fields`` takes no options."""
-
-
-def run(args):
-    """Print the Table I fields: name, ICRS centre and reference values."""
+def listing_lines():
+    """The Table I fields as text: name, ICRS centre and reference values, one line each."""
     header = ("field", "IRAS name", "RA (deg)", "Dec (deg)", 'ref r(")', "ref N", "paper r",
               "paper N", "IoU %")
-    print("{:10s} {:17s} {:>10s} {:>10s} {:>8s} {:>6s} {:>8s} {:>8s} {:>6s}".format(*header))
-    for f in table_i_fields():
-        print(f"{f.name:10s} {f.label:17s} {f.ra_deg:10.5f} {f.dec_deg:+10.5f} "
+    lines = ["{:10s} {:17s} {:>10s} {:>10s} {:>8s} {:>6s} {:>8s} {:>8s} {:>6s}".format(*header)]
+    lines += [f"{f.name:10s} {f.label:17s} {f.ra_deg:10.5f} {f.dec_deg:+10.5f} "
               f"{f.ref_radius_arcsec:8.1f} {f.ref_members:6d} {f.paper_radius_arcsec:8.2f} "
-              f"{f.paper_members:8d} {f.paper_iou_percent:6.2f}")
-    print("any other target: --field 'RA,Dec' in ICRS degrees")
-    return 0
+              f"{f.paper_members:8d} {f.paper_iou_percent:6.2f}" for f in table_i_fields()]
+    lines.append("any other target: --field 'RA,Dec' in ICRS degrees")
+    return lines

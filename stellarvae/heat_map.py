@@ -3,10 +3,11 @@
 For each patch size, every patch labelled "cluster" is traced back to its pixels: a pixel's
 vote is the fraction of the patches covering it that are labelled cluster (0 to 1, so edges
 covered by fewer patches are not penalised). Each size's map is normalised to a maximum of 1
-and the four maps are summed. Option beyond the paper (on by default in ``stellarvae``): the sum
-is smoothed with a Gaussian of ``smoothing_px`` (default: the largest patch, 64 px), which turns
-the votes -- star-sized at the small patch sizes -- into a local density of cluster votes at the
-scale of the largest patch; 0 keeps the paper's unsmoothed map. The region is the pixels at or above 0.7 x the maximum of the sum
+and the four maps are summed. Option beyond the paper (off by default, 0 keeping the paper's
+unsmoothed map): the sum is smoothed with a Gaussian of ``smoothing_px`` (64 px, the largest
+patch, in ``stellarvae.pipeline.IMPROVED``), which turns the votes -- star-sized at the small
+patch sizes -- into a local density of cluster votes at the scale of the largest patch. The
+region is the pixels at or above 0.7 x the maximum of the sum
 -- only the connected part (8-connectivity) that holds the maximum, so a second, weaker
 enhancement elsewhere is not merged into the cluster. Summed vote maps often reach their
 maximum (every size voting "cluster") in several separate places; the part kept is then the one,

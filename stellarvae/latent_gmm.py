@@ -63,7 +63,7 @@ def needs_restart(gmm, features, min_weight=0.02, min_separation=0.1):
                 or mean_separation(gmm, features) < min_separation)
 
 
-def fit_latent_gmm(features, seed, min_weight=0.02, min_separation=0.1, max_attempts=10):
+def fit_latent_gmm(features, seed, min_separation=0.1, max_attempts=10):
     """Fit the two-component GMM with the restart rule (module docstring).
 
     Parameters
@@ -82,7 +82,7 @@ def fit_latent_gmm(features, seed, min_weight=0.02, min_separation=0.1, max_atte
                               weights_init=[0.5, 0.5], init_params="random_from_data",
                               reg_covar=1e-6, max_iter=200, random_state=seed + attempt)
         gmm.fit(features)
-        if not needs_restart(gmm, features, min_weight, min_separation):
+        if not needs_restart(gmm, features, min_separation=min_separation):
             return LatentMixture(gmm=gmm, attempts=attempt + 1, accepted=True)
     return LatentMixture(gmm=gmm, attempts=max_attempts, accepted=False)
 

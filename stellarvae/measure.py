@@ -15,8 +15,7 @@ import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
 
-from data_prep.base.errors import InputError
-from data_prep.stellarvae_data.kband_fields import pixel_scale_arcsec as kband_pixel_scale_arcsec
+from data_prep.base.celestial import pixel_scale_arcsec
 
 
 @dataclass
@@ -54,20 +53,6 @@ class Detection:
     def centre(self):
         """The centre as an ICRS SkyCoord."""
         return SkyCoord(self.ra_deg * u.deg, self.dec_deg * u.deg, frame="icrs")
-
-
-def pixel_scale_arcsec(wcs):
-    """Mean pixel side in arcsec from a celestial WCS (never a constant), as
-    ``data_prep.stellarvae_data.kband_fields`` computes it.
-
-    Raises
-    ------
-    InputError
-        If the WCS has no celestial axes.
-    """
-    if wcs is None or not wcs.has_celestial:
-        raise InputError("the image has no celestial WCS: give a FITS image with RA/Dec axes")
-    return kband_pixel_scale_arcsec(wcs)
 
 
 def star_coords(stars):

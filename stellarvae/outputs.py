@@ -8,14 +8,15 @@
   centre offsets, and the reference / truth / paper values of the field.
 * ``detection.json`` -- the same rows plus run facts (seed, options, timings, GMM attempts,
   training epochs) and the input fingerprint that lets a rerun skip a finished field.
-* ``detection.reg`` -- ds9 regions (ICRS): every circle and centre, colour-coded as in
-  ``detection.png``.
+* ``detection.reg`` -- ds9 regions (ICRS, ``data_prep.base.regions``): every circle and centre,
+  colour-coded as in ``detection.png``.
 """
 import astropy.units as u
 import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
+from data_prep.base import regions
 from data_prep.base.files import write_fits, write_json, write_table, write_text
 
 COLUMN_UNITS = {"ra": u.deg, "dec": u.deg, "radius_arcsec": u.arcsec,
@@ -76,18 +77,17 @@ def _nan_to_none(value):
 
 
 def ds9_region_text(circles):
-    """ds9 region file text for ``(label, style, SkyCoord centre, radius arcsec)`` circles."""
-    lines = ["# Region file format: DS9 version 4.1", "# StellarVAE detections", "icrs"]
+    """ds9 region file text for ``(label, style, SkyCoord centre, radius arcsec)`` circles:
+    each circle (dashed for the baselines and the truth) and its centre, coloured by style."""
+    shapes = []
     for label, style, centre, radius in circles:
         if not np.isfinite(radius):
             continue
         colour = REGION_COLOURS[style]
-        dash = "" if style in ("vae", "reference") else " dash=1"
-        lines.append(f'circle({centre.ra.deg:.6f},{centre.dec.deg:+.6f},{radius:.2f}") '
-                     f'# color={colour}{dash} text={{{label}}}')
-        lines.append(f"point({centre.ra.deg:.6f},{centre.dec.deg:+.6f}) "
-                     f"# point={'x' if style == 'vae' else 'cross'} color={colour}")
-    return "\n".join(lines) + "\n"
+        shapes.append(regions.sky_circle(centre, radius, label, colour,
+                                         dashed=style not in ("vae", "reference")))
+        shapes.append(regions.sky_point(centre, "x" if style == "vae" else "cross", colour))
+    return regions.ds9_text(shapes, ["StellarVAE detections"])
 
 
 def write_ds9_regions(path, circles):

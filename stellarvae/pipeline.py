@@ -1,7 +1,8 @@
 """One field end to end: patches -> DeepVAE -> GMM -> heat map -> measurements -> files.
 
-Shared by ``stellarvae train`` (named fields, :mod:`stellarvae.run_field`) and
-``stellarvae detect`` (any FITS image, :mod:`stellarvae.detect_image`). The steps follow the
+:func:`process_field` runs on a :class:`FieldData`; :func:`process_named_field` loads a named
+field's data first (``stellarvae train`` and ``table``) and :func:`process_image_file` reads a
+user's FITS image and star table (``stellarvae detect``). The steps follow the
 paper: §IV patches of 8, 16, 32 and 64 px, one DeepVAE each (§III), a two-component GMM on the
 latent features of each size (§III-E), the heat map of the four sizes and its 0.7 x max region
 (§IV), centre, radius, members and IoU (§V). The catalogue baselines
@@ -30,11 +31,13 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
+from data_prep.base.celestial import pixel_scale_arcsec
 from data_prep.base.errors import InputError
 from data_prep.base.files import atomic_path
 from data_prep.stellarvae_data.patches import (PATCH_SIZES, extract_patches, scale_to_unit,
                                subtract_diffuse_background)
 from stellarvae import baselines, heat_map, latent_gmm, measure, outputs, plots
+from stellarvae.fields import safe_name
 from stellarvae.training import TrainingOptions, encode_patches, train_vae
 
 MIN_IMAGE_PX = 64
@@ -306,7 +309,7 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
     write_outputs(run_dir, data, image, heat, region, vote_maps, per_size, circles, options)
     summary = {"field": data.name, "label": data.label, "seed": int(seed),
                "fingerprint": digest, "options": asdict(options),
-               "pixel_scale_arcsec": measure.pixel_scale_arcsec(data.wcs),
+               "pixel_scale_arcsec": pixel_scale_arcsec(data.wcs),
                "image_shape": list(image.shape), "n_stars": len(data.stars),
                "has_truth": truth is not None, "detections": rows, "per_patch_size": {str(s): r["info"]
                                                       for s, r in per_size.items()},
@@ -330,42 +333,68 @@ def write_outputs(run_dir, data, image, heat, region, vote_maps, per_size, circl
                          run_dir / "detection.png", data.label)
 
 
-def add_pipeline_arguments(parser):
-    """Options shared by ``stellarvae train``, ``detect`` and ``table``."""
-    defaults = TrainingOptions()
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random step")
-    parser.add_argument("--latent-dim", type=int, default=defaults.latent_dim,
-                        help="size of z (default %(default)s, as the paper's Fig. 4)")
-    parser.add_argument("--prior", choices=("mog", "normal"), default=defaults.prior,
-                        help="p(z): learnable 2-component mixture (paper, default) or N(0, I)")
-    parser.add_argument("--max-epochs", type=int, default=defaults.max_epochs,
-                        help="epoch limit of each DeepVAE (training stops earlier on a NELBO "
-                             "plateau; default %(default)s)")
-    parser.add_argument("--max-train-patches", type=int, default=defaults.max_train_patches,
-                        help="random subset of patches used for training (all are encoded)")
-    parser.add_argument("--background-px", type=int, default=PipelineOptions.background_px,
-                        help="running-median window (px) subtracted before scaling, removing "
-                             "sky and nebulosity; 0 = the paper (default); 9 works well at "
-                             "2MASS scale")
-    parser.add_argument("--heat-smoothing-px", type=float,
-                        default=PipelineOptions.heat_smoothing_px,
-                        help="Gaussian sigma (px) of the summed heat map; 0 = the paper "
-                             "(default); 64 (the largest patch) works well at 2MASS scale")
-    parser.add_argument("--no-baselines", action="store_true",
-                        help="skip the catalogue baselines (star counts, k-NN density)")
-    parser.add_argument("--force", action="store_true",
-                        help="redo a field even when its finished result matches the inputs")
+def process_named_field(field, source, size_arcmin, cache_dir, out_root, options=None, seed=0,
+                        force=False):
+    """Load a field's K-band image and catalogue and run :func:`process_field` on them.
+
+    Parameters
+    ----------
+    field : stellarvae.fields.Field
+        Its reference values, when it has them, are compared with the detection.
+    source : str
+        ``"sim"``, ``"2mass"`` or ``"ukidss"`` (``data_prep.stellarvae_data.kband_fields``).
+    size_arcmin : float
+        Field side, arcmin.
+    cache_dir : path
+        Download and simulation cache.
+    out_root, options, seed, force
+        As for :func:`process_field`; ``seed`` also seeds the simulator.
+
+    Returns
+    -------
+    dict
+        The field's summary.
+    """
+    from data_prep.stellarvae_data.kband_fields import load_kband_field
+
+    kband = load_kband_field(source, field.ra_deg, field.dec_deg, size_arcmin, cache_dir,
+                             seed=seed)
+    if len(kband.stars) == 0:
+        raise InputError(f"field {field.label} ({source}): the catalogue has no stars "
+                         "in the image; try a larger --size-arcmin or another source")
+    data = FieldData(name=field.name, label=field.label, image=kband.image, wcs=kband.wcs,
+                     stars=kband.stars, truth=kband.truth,
+                     reference=field if field.has_reference else None)
+    return process_field(data, out_root, options, seed=seed,
+                         where=f"field {field.label} ({kband.image_path})", force=force)
 
 
-def pipeline_options(args):
-    """:class:`PipelineOptions` from parsed :func:`add_pipeline_arguments` options."""
-    if args.latent_dim < 1 or args.max_epochs < 1 or args.max_train_patches < 16 \
-            or args.background_px < 0 or args.heat_smoothing_px < 0:
-        raise InputError("--latent-dim and --max-epochs must be >= 1, --max-train-patches "
-                         ">= 16, --background-px and --heat-smoothing-px >= 0")
-    training = TrainingOptions(latent_dim=args.latent_dim, prior=args.prior,
-                               max_epochs=args.max_epochs,
-                               max_train_patches=args.max_train_patches)
-    return PipelineOptions(training=training, background_px=args.background_px,
-                           heat_smoothing_px=args.heat_smoothing_px,
-                           baselines=() if args.no_baselines else baselines.BASELINES)
+def process_image_file(image_path, out_root, catalog_path=None, reference=None, options=None,
+                       seed=0, force=False):
+    """Run :func:`process_field` on a K-band FITS image (any HDU, celestial WCS).
+
+    Parameters
+    ----------
+    image_path : path
+        Results go to ``out_root / <image name without suffixes>``.
+    catalog_path : path, optional
+        Star table for members, IoU and the baselines (``read_star_catalog``).
+    reference : stellarvae.fields.Field, optional
+        A Table I field whose reference circle the detection is compared with.
+    out_root, options, seed, force
+        As for :func:`process_field`.
+
+    Returns
+    -------
+    dict
+        The summary; its ``field`` is the output folder's name.
+    """
+    from data_prep.stellarvae_data.kband_fields import read_kband_image, read_star_catalog
+
+    image_path = Path(image_path)
+    image, wcs = read_kband_image(image_path)
+    stars = read_star_catalog(catalog_path) if catalog_path is not None else None
+    name = safe_name(image_path.name.split(".")[0] or "image")
+    data = FieldData(name=name, label=image_path.name, image=image, wcs=wcs, stars=stars,
+                     reference=reference)
+    return process_field(data, out_root, options, seed=seed, where=str(image_path), force=force)

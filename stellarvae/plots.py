@@ -11,7 +11,8 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Circle  # noqa: E402
 
 from data_prep.base.files import atomic_path  # noqa: E402
-from stellarvae.measure import pixel_scale_arcsec, star_coords  # noqa: E402
+from data_prep.base.celestial import pixel_scale_arcsec  # noqa: E402
+from stellarvae.measure import star_coords  # noqa: E402
 
 CIRCLE_STYLES = {
     "vae": dict(color="red", linestyle="-", linewidth=2.0),

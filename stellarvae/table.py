@@ -1,18 +1,17 @@
-"""``stellarvae table``: Table I of the paper for the eight IRAS fields, ours beside theirs.
+"""Table I of the paper for the eight IRAS fields, ours beside theirs (``stellarvae table``).
 
 Each field is run (or reused, when already finished with the same inputs) as ``stellarvae
 train`` would; the table puts our radius, members and IoU beside the reference values of
 Tej et al. (2006) and the paper's own, plus the IoU of the catalogue baselines and, for
 simulated fields, the IoU against the simulator's truth circle. Written as
-``OUT/table1.md`` (Markdown) and ``OUT/table1.ecsv``, and printed.
+``OUT/table1.md`` (Markdown) and ``OUT/table1.ecsv``.
 """
+from pathlib import Path
+
 import numpy as np
 from astropy.table import Table
 
-from data_prep.base.errors import InputError
 from data_prep.base.files import write_table, write_text
-from stellarvae import fields, pipeline
-from stellarvae.run_field import add_source_arguments, run_named_field
 
 COLUMNS = [  # (name, unit, format, Markdown header)
     ("field", None, "", "IRAS field"),
@@ -29,13 +28,6 @@ COLUMNS = [  # (name, unit, format, Markdown header)
     ("star_counts_iou_percent", "%", ".1f", "IoU star counts %"),
     ("knn_density_iou_percent", "%", ".1f", "IoU k-NN %"),
 ]
-
-
-def add_arguments(parser):
-    add_source_arguments(parser)
-    parser.add_argument("--fields", default=None,
-                        help="comma-separated subset of the Table I fields (default: all eight)")
-    pipeline.add_pipeline_arguments(parser)
 
 
 def table_row(field, summary):
@@ -81,31 +73,20 @@ def markdown(table):
     return "\n".join(lines) + "\n"
 
 
-def run(args):
-    options = pipeline.pipeline_options(args)
-    chosen = fields.table_i_fields()
-    if args.fields:
-        wanted = [fields.resolve_field(text).name for text in args.fields.split(",")]
-        chosen = [field for field in chosen if field.name in wanted]
-        if not chosen:
-            raise InputError(f"--fields {args.fields}: none of these is a Table I field")
-    rows = []
-    for field in chosen:
-        summary = run_named_field(field, args, options)
-        state = "reused" if summary.get("skipped") else f"{summary['seconds']:.1f} s"
-        print(f"{field.label}: {state}", flush=True)
-        rows.append(table_row(field, summary))
+def write_table_i(out_dir, rows, source, seed):
+    """Write ``OUT/table1.md`` and ``OUT/table1.ecsv`` from :func:`table_row` rows.
+
+    ``source`` and ``seed`` (those of the runs) go into the ECSV's meta. Returns the Markdown.
+    """
     table = Table(rows=rows, names=[name for name, *_ in COLUMNS])
     for name, unit, _, _ in COLUMNS:
         if unit:
             table[name].unit = unit
-    table.meta.update({"source": args.source, "seed": args.seed,
+    table.meta.update({"source": source, "seed": seed,
                        "reference": "Tej et al. (2006), as quoted in Karmakar et al. (2018) "
                                     "Table I", "iou_baselines_against": "truth when simulated, "
                                                                         "else reference"})
     text = markdown(table)
-    write_text(args.out / "table1.md", text)
-    write_table(args.out / "table1.ecsv", table, format="ascii.ecsv")
-    print(text, end="")
-    print(f"written: {args.out / 'table1.md'}, {args.out / 'table1.ecsv'}")
-    return 0
+    write_text(Path(out_dir) / "table1.md", text)
+    write_table(Path(out_dir) / "table1.ecsv", table, format="ascii.ecsv")
+    return text

@@ -20,9 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from data_prep.deepcee_data import builder as deepcee_dataset  # noqa: E402
-from deepcee.cli import main as deepcee_main  # noqa: E402
-from fake_cluster_source import FakeClusterSource, scattered_clusters  # noqa: E402
+from fake_cluster_source import FakeClusterSource, run_tfrecords, scattered_clusters  # noqa: E402
 
 N_CLUSTERS = 2  # the memory runs use N and 4N; 4N clusters make 4N x 4 + 4N cutouts
 
@@ -32,11 +30,10 @@ def build(workdir, n_clusters, n=None):
     times (s)."""
     source = FakeClusterSource(scattered_clusters(n_clusters),
                                scattered_clusters(n_clusters, "RM", redmapper=True))
-    deepcee_dataset.open_source = lambda name, cache_dir, seed: source
     argv = ["tfrecords", "--source", "sim", "--out", str(workdir / "out"),
             "--cache", str(workdir / "cache")] + (["--n", str(n)] if n else [])
     start, start_cpu = time.perf_counter(), time.process_time()
-    assert deepcee_main(argv) == 0
+    assert run_tfrecords(argv, source) == 0
     return time.perf_counter() - start, time.process_time() - start_cpu
 
 

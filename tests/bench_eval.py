@@ -10,7 +10,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_evaluate import write_records  # noqa: E402
+from helpers import TINY_CONFIG, write_bcg_records  # noqa: E402
 
 N_IMAGES = 20
 IMAGE_PX = 1000                 # the paper's encoded image size
@@ -38,8 +38,7 @@ def tiny_model_detector():
     from deepcee.serving.detect import Detector
     from deepcee.model.builder import build_model
 
-    root = Path(__file__).resolve().parents[1]
-    config = load_pipeline_config(root / "pipeline_configs" / "deepcee_tiny.config")
+    config = load_pipeline_config(TINY_CONFIG)
     model = build_model(config.model)
     detect = tf.function(lambda images: model.detect(tf.cast(images, tf.float32)),
                          input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8)])
@@ -51,7 +50,7 @@ def _images_per_second(workdir, detector, n_images):
 
     records = Path(workdir) / f"bench-{IMAGE_PX}-{n_images}.tfrecord"
     if not records.exists():
-        write_records(records, n_images, IMAGE_PX)
+        write_bcg_records(records, n_images, IMAGE_PX)
     values = []
     for repeat in range(REPEATS):
         start = time.perf_counter()

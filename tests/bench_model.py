@@ -8,23 +8,19 @@ from pathlib import Path
 import numpy as np
 
 import tensorflow as tf
-from google.protobuf import text_format
 
 from benchmark_tools import VARIANTS, gpu_or_skip, graph_cost
 from deepcee.model.builder import build_model
 from deepcee.training.train import precision_policy
-from protos import pipeline_pb2
+from helpers import PAPER_CONFIG as FULL_CONFIG, TINY_CONFIG, parse_pipeline_config
 
-CONFIGS = Path(__file__).resolve().parents[1] / "pipeline_configs"
-FULL_CONFIG = "deepcee_faster_rcnn_inception_v2.config"
 IMAGE_PX = 1000
 REPEATS = 3
 GPU_REPEATS = 50
 
 
-def _model(config_name, xla_compatible=False):
-    config = pipeline_pb2.TrainEvalPipelineConfig()
-    text_format.Parse((CONFIGS / config_name).read_text(), config)
+def _model(config_path, xla_compatible=False):
+    config = parse_pipeline_config(config_path)
     return build_model(config.model, xla_compatible=xla_compatible), config.model.faster_rcnn
 
 
@@ -83,7 +79,7 @@ def bench_inference_cost(workdir: Path):
 def bench_train_step_cpu(workdir: Path):
     """Seconds per training step (loss and gradients, batch 1) at the tiny config (256 px)."""
     with tf.device("/CPU:0"):
-        model, config = _model("deepcee_tiny.config")
+        model, config = _model(TINY_CONFIG)
         image = _image(config.image_resizer.fixed_shape_resizer.height)
         gt_boxes = tf.constant([[[0.3, 0.3, 0.7, 0.7]]])
         gt_valid = tf.constant([[True]])

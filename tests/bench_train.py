@@ -2,22 +2,23 @@
 step on the CPU, steps per second on a GPU in each precision x compilation variant, the
 arithmetic and graph size of one step, and the rate at which the input pipeline feeds
 decoded images from TFRecords (the ceiling it puts on steps/s with batch size 1)."""
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import tensorflow as tf
 
 from benchmark_tools import VARIANTS, gpu_or_skip, graph_cost
-from conftest import REPO
 from deepcee.training import inputs
 from deepcee.training import train as training
 from deepcee.config import load_pipeline_config
-from deepcee.serving.export import model_input_size
-from deepcee.model.builder import build_model
-from test_evaluate import write_records
+from deepcee.model.checkpoint import build_with_weights
+from helpers import PAPER_CONFIG as FULL_CONFIG, write_bcg_records
 
-FULL_CONFIG = REPO / "pipeline_configs" / "deepcee_faster_rcnn_inception_v2.config"
+HERE = Path(__file__).resolve().parent
 IMAGE_PX = 1000
 REPEATS = 3
 GPU_REPEATS = 30
@@ -37,10 +38,9 @@ def _training_step(device, mixed_precision=False, xla=False):
                  tf.constant([[[0.3, 0.35, 0.6, 0.65]] + [[0.0] * 4] * 7], tf.float32),
                  tf.constant([[True] + [False] * 7]))
     with strategy.scope():
-        model = build_model(config.model, xla_compatible=xla)
+        model = build_with_weights(config.model, xla_compatible=xla)
         optimizer = training.build_optimizer(config.train_config, mixed_precision)
         step = tf.Variable(0, dtype=tf.int64, trainable=False)
-        model.detect(tf.zeros([1, *model_input_size(config.model), 3]))
     train_step = training.make_train_step(model, optimizer, strategy, step,
                                           config.train_config.gradient_clipping_by_norm,
                                           mixed_precision=mixed_precision, xla=xla)
@@ -62,6 +62,27 @@ def bench_train_step_cpu(workdir):
     """Seconds per training step of the paper's model on a 1000 x 1000 image, on the CPU."""
     seconds = _step_seconds(*_training_step("/cpu:0"), REPEATS)
     return {"train_step_cpu_full_config_1000px": (seconds, "s/step")}
+
+
+def bench_train_step_determinism_cost(workdir):
+    """Seconds per CPU training step (full config, 1000 x 1000) with TensorFlow's op
+    determinism off and on (``deepcee train`` switches it on unless ``--nondeterministic``).
+    Each setting runs in a process of its own: determinism cannot be switched off again."""
+    code = ("import sys; sys.path[:0] = sys.argv[2:]\n"
+            "from data_prep.base.tensorflow_env import select_tf_keras; select_tf_keras()\n"
+            "import tensorflow as tf\n"
+            "if sys.argv[1] == 'on': tf.config.experimental.enable_op_determinism()\n"
+            "import bench_train\n"
+            "seconds = bench_train._step_seconds(*bench_train._training_step('/cpu:0'), "
+            "bench_train.REPEATS)\n"
+            "print(*seconds)\n")
+    figures = {}
+    for setting in ("off", "on"):
+        done = subprocess.run([sys.executable, "-c", code, setting, str(HERE), str(HERE.parent)],
+                              capture_output=True, text=True, check=True)
+        seconds = [float(value) for value in done.stdout.split()]
+        figures[f"train_step_cpu_1000px_determinism_{setting}"] = (seconds, "s/step")
+    return figures
 
 
 def bench_train_step_gpu(workdir):
@@ -90,7 +111,7 @@ def bench_input_pipeline(workdir):
     """Training images per second that ``deepcee.training.inputs.training_dataset`` (read, PNG decode,
     flip, batch, prefetch) delivers from 1000 x 1000 TFRecords on this machine's cores."""
     records = workdir / "train.record"
-    write_records(records, n_images=PIPELINE_RECORDS, size=IMAGE_PX)
+    write_bcg_records(records, n_images=PIPELINE_RECORDS, size=IMAGE_PX)
     rates = []
     for repeat in range(REPEATS):
         batches = iter(inputs.training_dataset([records], batch_size=1, seed=repeat))

@@ -1,17 +1,13 @@
-"""Shared test set-up: Keras 2 for TensorFlow, the repository root, and the python interpreter
-of this environment for command-line tests."""
-import io
-import subprocess
-import sys
-from pathlib import Path
+"""Shared test set-up: Keras 2 for TensorFlow, and the fixtures several test files use.
 
+Plain helper functions (WCS, TFRecords, configs, command line) are in ``helpers.py``."""
 import pytest
-from astropy.io import fits
 
 from data_prep.base.tensorflow_env import select_tf_keras
 
 select_tf_keras()  # before any test module imports TensorFlow
-REPO = Path(__file__).resolve().parents[1]
+
+from helpers import REPO, write_blob_records  # noqa: E402
 
 
 @pytest.fixture
@@ -20,21 +16,9 @@ def repo_root():
     return REPO
 
 
-def run_cli(*args, cwd=None, timeout=600):
-    """Run ``python -m <args>`` in a subprocess; return the CompletedProcess (text mode)."""
-    return subprocess.run([sys.executable, "-m", *map(str, args)], cwd=cwd or REPO,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def fits_bytes(hdu):
-    """The bytes of a FITS file holding ``hdu`` (to compare runs byte for byte)."""
-    buffer = io.BytesIO()
-    fits.HDUList([hdu]).writeto(buffer)
-    return buffer.getvalue()
-
-
-def table_text(table):
-    """A table as ECSV text (to compare runs byte for byte)."""
-    buffer = io.StringIO()
-    table.write(buffer, format="ascii.ecsv")
-    return buffer.getvalue()
+@pytest.fixture(scope="session")
+def blob_records(tmp_path_factory):
+    """A data directory of 128 px blob images (``helpers.write_blob_records``): 4 in
+    ``train-00000-of-00001.tfrecord``, 1 in ``test-...``. Shared by the session: read it,
+    never write to it."""
+    return write_blob_records(tmp_path_factory.mktemp("blobs"), n_train=4, n_test=1)

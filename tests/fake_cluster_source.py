@@ -1,13 +1,15 @@
 """A quick cluster source with the ``data_prep.deepcee_data.cluster_sources`` API, for tests and benchmarks
 of ``deepcee tfrecords``: Gaussian noise plus a Gaussian blob on every BCG, on a north-up TAN
-grid, deterministic from the requested centre."""
+grid, deterministic from the requested centre; and ``run_tfrecords``, which runs the verb
+in-process with such a source."""
 import time
 
 import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
-from astropy.wcs import WCS
+
+from helpers import tan_wcs
 
 COLUMNS = ("name", "ra", "dec", "z", "bcg_rmag", "richness", "n200")
 BAND_GAINS = (("g", 0.6), ("r", 1.0), ("i", 1.3))
@@ -54,11 +56,7 @@ class FakeClusterSource:
     def cutout(self, ra, dec, size_px, scale_arcsec):
         self.calls += 1
         time.sleep(self.delay)
-        wcs = WCS(naxis=2)
-        wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-        wcs.wcs.crval = [ra, dec]
-        wcs.wcs.crpix = [(size_px + 1) / 2, (size_px + 1) / 2]
-        wcs.wcs.cd = np.diag([-scale_arcsec, scale_arcsec]) / 3600
+        wcs = tan_wcs(ra, dec, scale_arcsec, size=size_px, cd=True)
         rng = np.random.default_rng([int(ra * 1e5), int(dec * 1e5)])
         image = rng.normal(0.0, 0.05, (size_px, size_px))
         positions = SkyCoord(self.all["ra"], self.all["dec"], unit="deg")
@@ -88,3 +86,17 @@ class FakeClusterSource:
             for hdu in hdus.values():
                 hdu.data[: size_px // 5] = np.nan
         return hdus
+
+
+def run_tfrecords(argv, source):
+    """Run ``deepcee <argv>`` in-process with ``source`` standing in for every cluster source
+    of ``deepcee tfrecords``; return the exit status."""
+    from data_prep.deepcee_data import builder
+    from deepcee.cli import main
+
+    original = builder.open_source
+    builder.open_source = lambda name, cache_dir, seed: source
+    try:
+        return main(argv)
+    finally:
+        builder.open_source = original

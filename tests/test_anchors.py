@@ -51,11 +51,30 @@ def test_clip_to_window():
     np.testing.assert_allclose(clipped, [[0, 5, 64, 30], [10, 0, 20, 80]])
 
 
-@pytest.mark.parametrize("size, cells", [(1000, 63), (256, 16), (100, 7)])
-def test_feature_grid_of_the_deepcee_input(size, cells):
-    # stride-16 'SAME' network: four halvings rounding up
-    n = size
-    for _ in range(4):
-        n = -(-n // 2)
-    assert n == cells
-    assert len(grid_anchors((n, n), (0.25, 0.5, 1.0, 2.0), (0.5, 1.0, 2.0))) == cells * cells * 12
+def test_paper_grid_anchors_worked_by_hand():
+    """The paper's 1000 px image gives a 63 x 63 feature grid (1000 -> 500 -> 250 -> 125 -> 63
+    through four 'SAME' stride-2 layers). OD API GridAnchorGenerator: centre of cell (row i,
+    column j) at (16 i, 16 j) (anchor_offset 0); height = scale / sqrt(ratio) x 256, width =
+    scale x sqrt(ratio) x 256; 12 per cell, ratio-major, scale fastest."""
+    anchors = grid_anchors((63, 63), (0.25, 0.5, 1.0, 2.0), (0.5, 1.0, 2.0))
+    assert anchors.shape == (63 * 63 * 12, 4) == (47628, 4)
+    # cell (0, 0), ratio 0.5, scale 0.25: 64 sqrt(2) = 90.51 high, 32 sqrt(2) = 45.25 wide
+    np.testing.assert_allclose(anchors[0], [-45.254834, -22.627417, 45.254834, 22.627417],
+                               rtol=1e-6)
+    # cell (1, 2) (index 1 x 63 + 2 = 65), ratio 1, scale 1 (4 + 2 = 6): 256 x 256 at (16, 32)
+    np.testing.assert_allclose(anchors[65 * 12 + 6], [-112, -96, 144, 160])
+    # the last cell (62, 62) at (992, 992), ratio 2, scale 2: 256 sqrt(2) = 362.04 high and
+    # 512 sqrt(2) = 724.08 wide
+    np.testing.assert_allclose(anchors[-1], [992 - 181.019336, 992 - 362.038672,
+                                             992 + 181.019336, 992 + 362.038672], rtol=1e-6)
+
+
+@pytest.mark.parametrize("size, cells", [(100, 7), (256, 16)])
+def test_feature_network_grid_has_one_cell_per_16_px_rounded_up(size, cells):
+    """The grid the anchors are laid on is the feature network's: 100 -> 50 -> 25 -> 13 -> 7,
+    256 -> 128 -> 64 -> 32 -> 16 (stride-2 'SAME' layers round up)."""
+    import tensorflow as tf
+    from deepcee.model.inception_v2 import InceptionV2FeatureNetwork
+
+    features = InceptionV2FeatureNetwork(seed=0)(tf.zeros([1, size, size, 3]))
+    assert tuple(features.shape[1:3]) == (cells, cells)

@@ -7,6 +7,7 @@ import pytest
 
 from data_prep.base.errors import InputError
 from deepcee.config import PROJECT_ROOT, load_label_map, load_pipeline_config, resolve_path
+from deepcee.model.builder import build_model
 from protos import generate
 
 CONFIGS = sorted((PROJECT_ROOT / "pipeline_configs").glob("*.config"))
@@ -23,7 +24,7 @@ def check_config(path):
 
 
 def test_od_api_sample_parses_unchanged():
-    config = load_pipeline_config(OD_API_SAMPLE)
+    config = load_pipeline_config(OD_API_SAMPLE, buildable=False)
     frcnn = config.model.faster_rcnn
     assert frcnn.num_classes == 90
     assert frcnn.image_resizer.keep_aspect_ratio_resizer.max_dimension == 1024
@@ -161,6 +162,38 @@ def test_semantic_errors_name_the_line(tmp_path, edit, field, message):
     if message:
         assert message in what
         assert field in lines[number - 1]
+
+
+def test_od_api_sample_is_refused_for_building_with_the_reason(tmp_path):
+    with pytest.raises(InputError, match="num_classes is 90: the galaxy-cluster detector"):
+        load_pipeline_config(OD_API_SAMPLE)
+
+
+@pytest.mark.parametrize("size, message", [
+    (0, "must be at least 33 px"), (32, "must be at least 33 px"),
+    (34, "no anchor fits inside"),
+])
+def test_check_config_and_the_builder_refuse_the_same_resizers(tmp_path, size, message):
+    """One validator: what check-config accepts, the model builder builds, and the reverse."""
+    text = FULL_CONFIG.read_text().replace("height: 1000", f"height: {size}") \
+        .replace("width: 1000", f"width: {size}")
+    path = tmp_path / "small.config"
+    path.write_text(text)
+    status, _, err = check_config(path)
+    assert status == 2 and message in err and "Traceback" not in err
+    config = load_pipeline_config(FULL_CONFIG)
+    resizer = config.model.faster_rcnn.image_resizer.fixed_shape_resizer
+    resizer.height = resizer.width = size
+    with pytest.raises(InputError, match=message):
+        build_model(config.model)
+
+
+def test_negative_learning_rate_is_refused_at_its_line(tmp_path):
+    text = FULL_CONFIG.read_text().replace("learning_rate: 0.0002", "learning_rate: -0.0002")
+    path = tmp_path / "negative.config"
+    path.write_text(text)
+    with pytest.raises(InputError, match="every learning rate must be positive"):
+        load_pipeline_config(path)
 
 
 def test_missing_config_file(tmp_path):

@@ -19,8 +19,7 @@ from astropy.table import Table
 from astropy.wcs import WCS
 from PIL import Image
 
-from data_prep.deepcee_data import builder as deepcee_dataset
-from data_prep.deepcee_data.cluster_boxes import pixel_scale_arcsec
+from data_prep.base.celestial import pixel_scale_arcsec
 from data_prep.base.cosmology import arcsec_for_kpc
 from data_prep.base.files import sha256_file
 from data_prep.deepcee_data.offsets import bcg_offset, cutout_centre
@@ -28,7 +27,8 @@ from data_prep.deepcee_data.png_encoding import encode_rgb_png
 from data_prep.deepcee_data.regrid import resize_image, resized_wcs
 from data_prep.deepcee_data.sample_split import split_by_cluster
 from deepcee.cli import main as deepcee_main
-from fake_cluster_source import FakeClusterSource
+from fake_cluster_source import FakeClusterSource, run_tfrecords
+from helpers import tan_wcs
 
 HERE = Path(__file__).resolve().parent
 MAX_OFFSET = 40.0  # arcsec: a 300 px cutout is 119 arcsec wide
@@ -52,22 +52,10 @@ def fake_source(faults=None, delay=0.0):
 
 def build(tmp_path, out="out", source=None, extra=(), seed=0, n=None):
     """Run ``deepcee tfrecords`` in-process with a fake source; return (status, out dir)."""
-    source = source or fake_source()
-    original = deepcee_dataset.open_source
-    deepcee_dataset.open_source = lambda name, cache_dir, seed: source
-    try:
-        argv = ["tfrecords", "--source", "sim", "--seed", str(seed), "--out",
-                str(tmp_path / out), "--cache", str(tmp_path / "cache"), *SMALL, *extra]
-        status = deepcee_main(argv + (["--n", str(n)] if n else []))
-    finally:
-        deepcee_dataset.open_source = original
+    argv = ["tfrecords", "--source", "sim", "--seed", str(seed), "--out",
+            str(tmp_path / out), "--cache", str(tmp_path / "cache"), *SMALL, *extra]
+    status = run_tfrecords(argv + (["--n", str(n)] if n else []), source or fake_source())
     return status, tmp_path / out
-
-
-def run_with_fake_source(argv, delay):
-    """Entry point for the subprocess of the kill test."""
-    deepcee_dataset.open_source = lambda name, cache_dir, seed: fake_source(delay=delay)
-    return deepcee_main(argv)
 
 
 def shard_files(out):
@@ -223,8 +211,11 @@ def test_killed_run_resumes_to_complete_shards(tmp_path):
     out = tmp_path / "out"
     argv = ["tfrecords", "--source", "sim", "--out", str(out), "--cache",
             str(tmp_path / "cache"), "--shard-size", "2", *SMALL]
-    code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import test_dataset; "
-            f"sys.exit(test_dataset.run_with_fake_source({argv!r}, delay=0.15))")
+    rows = json.dumps([WEN, REDMAPPER])  # NaN survives JSON as NaN
+    code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); "
+            "from fake_cluster_source import FakeClusterSource, run_tfrecords; "
+            f"wen, redmapper = json.loads({rows!r}); "
+            f"sys.exit(run_tfrecords({argv!r}, FakeClusterSource(wen, redmapper, delay=0.15)))")
     process = subprocess.Popen([sys.executable, "-c", code], cwd=HERE.parent,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -302,11 +293,7 @@ def test_sdss_without_network_exits_2_with_one_line(tmp_path, repo_root):
 
 
 def test_resized_wcs_keeps_sky_positions():
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.crval = [150.0, 20.0]
-    wcs.wcs.crpix = [150.5, 150.5]
-    wcs.wcs.cd = np.diag([-0.396, 0.396]) / 3600
+    wcs = tan_wcs(150.0, 20.0, 0.396, size=300, cd=True)
     small = resized_wcs(wcs, 2.0)
     sky = wcs.pixel_to_world([0.0, 100.3, 299.0], [0.0, 57.8, 299.0])
     x, y = small.world_to_pixel(sky)
@@ -330,11 +317,8 @@ def test_offsets_are_seeded_and_place_the_bcg():
     for ra_bcg, dec_bcg, dx, dy in ((150.0, 60.0, 200.0, -150.0), (359.99, 0.5, 270.0, 270.0),
                                     (10.0, 80.0, -270.0, 3.0)):
         ra, dec = cutout_centre(ra_bcg, dec_bcg, dx, dy)
-        wcs = WCS(naxis=2)  # north-up TAN grid of 1 arcsec pixels centred on the cutout
-        wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-        wcs.wcs.crval = [ra, dec]
-        wcs.wcs.crpix = [1.0, 1.0]
-        wcs.wcs.cd = np.diag([-1.0, 1.0]) / 3600
+        # north-up TAN grid of 1 arcsec pixels, pixel 0 on the cutout centre
+        wcs = tan_wcs(ra, dec, 1.0, crpix=(1.0, 1.0), cd=True)
         x, y = wcs.world_to_pixel(SkyCoord(ra_bcg, dec_bcg, unit="deg"))
         assert -x == pytest.approx(dx, abs=1e-6) and y == pytest.approx(dy, abs=1e-6)
 

@@ -1,18 +1,18 @@
 """``deepcee evaluate`` end to end on three hand-made records and a fake detector: every file
 is written and the table matches counts made by hand."""
-import io
 import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from astropy.coordinates import SkyCoord
 from astropy.table import Table
-from astropy.wcs import WCS
 from PIL import Image
+from regions import Regions
 
-from data_prep.deepcee_data.tfrecord_schema import encode_example
 from deepcee.evaluation import evaluate
+from helpers import BCG_PIXEL, record_bytes, tan_wcs, write_bcg_records, write_tfrecord
 
 SIZE = 100
 SCALE_ARCSEC = 0.792           # a 2000 px, 0.396"/px cutout resized to 1000 px
@@ -20,36 +20,10 @@ Z = 0.2                        # 3.2677 kpc/" -> 2.588 kpc per encoded pixel
 KPC_PER_PX = SCALE_ARCSEC * 3.2677245748
 
 
-def write_records(path, n_images=3, size=SIZE):
-    """Records with one cluster each, its BCG at pixel (50, 50) of a north-up TAN image of
-    ``size`` x ``size`` pixels at 0.792"/px (random pixels)."""
-    import tensorflow as tf
-
-    centre_x = centre_y = (50 + 0.5) / size
-    with tf.io.TFRecordWriter(str(path)) as writer:
-        for i in range(n_images):
-            wcs = WCS(naxis=2)
-            wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-            wcs.wcs.crval = [150.0 + i, 20.0]
-            wcs.wcs.crpix = [51.0, 51.0]            # FITS 1-based: array pixel (50, 50)
-            wcs.wcs.cdelt = [-SCALE_ARCSEC / 3600, SCALE_ARCSEC / 3600]
-            buffer = io.BytesIO()
-            rng = np.random.default_rng(i)
-            Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(
-                buffer, format="PNG")
-            objects = {"ra": [150.0 + i], "dec": [20.0], "redshift": [Z],
-                       "bcg_rmag": [15.0 + i], "richness": [40.0 + i], "n200": [25.0],
-                       "center_x": [centre_x], "center_y": [centre_y], "name": [f"A{i}"]}
-            half = 0.1 * SIZE / size
-            writer.write(encode_example(
-                buffer.getvalue(), size, size, f"img{i}.png", f"img{i}",
-                [[centre_y - half, centre_x - half, centre_y + half, centre_x + half]], [1],
-                ["cluster"], objects, wcs.to_header().tostring(sep="\n")))
-
-
 def box_at(dx_px, dy_px, half=0.1):
-    x = (50 + dx_px + 0.5) / SIZE
-    y = (50 + dy_px + 0.5) / SIZE
+    """A box ``dx_px, dy_px`` pixels from the BCG of a ``write_bcg_records`` image."""
+    x = (BCG_PIXEL + dx_px + 0.5) / SIZE
+    y = (BCG_PIXEL + dy_px + 0.5) / SIZE
     return [y - half, x - half, y + half, x + half]
 
 
@@ -80,7 +54,9 @@ FILES = ("detections.ecsv", "clusters.ecsv", "threshold_table.ecsv", "threshold_
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("eval")
-    write_records(tmp / "test-00000-of-00001.tfrecord")
+    # three images, cluster A<i> at z = 0.2 with its BCG at pixel (50, 50) of image i
+    write_bcg_records(tmp / "test-00000-of-00001.tfrecord", n_images=3, size=SIZE,
+                      scale_arcsec=SCALE_ARCSEC, redshift=Z)
     name, paths = evaluate.split_records(tmp, "test")
     summary = evaluate.evaluate_split(FakeDetector(OUTPUTS), paths, tmp / "eval" / name, name)
     return tmp / "eval" / "test", summary
@@ -155,22 +131,13 @@ def test_rescore_reads_saved_detections(evaluated, tmp_path):
 
 
 def test_image_without_clusters_counts_its_boxes_as_fp(tmp_path):
-    import tensorflow as tf
-
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.crval, wcs.wcs.crpix, wcs.wcs.cdelt = [10, 10], [25.5, 25.5], [-2e-4, 2e-4]
-    header = wcs.to_header().tostring(sep="\n")
-    buffer = io.BytesIO()
-    Image.fromarray(np.zeros((50, 50, 3), np.uint8)).save(buffer, format="PNG")
-    path = tmp_path / "neg-00000-of-00001.tfrecord"
-    with tf.io.TFRecordWriter(str(path)) as writer:
-        writer.write(encode_example(buffer.getvalue(), 50, 50, "a", "a", np.zeros((0, 4)), [],
-                                    [], {}, header))
-        writer.write(encode_example(buffer.getvalue(), 50, 50, "b", "b", [[0.4, 0.4, 0.6, 0.6]],
-                                    [1], ["cluster"], {"ra": [10.0], "dec": [10.0],
-                                                       "redshift": [0.1], "name": ["A"]},
-                                    header))
+    wcs = tan_wcs(10.0, 10.0, 0.72, size=50)
+    black = np.zeros((50, 50, 3), np.uint8)
+    path = write_tfrecord(tmp_path / "neg-00000-of-00001.tfrecord", [
+        record_bytes(black, [], {}, wcs, filename="a"),
+        record_bytes(black, [[0.4, 0.4, 0.6, 0.6]],
+                     {"ra": [10.0], "dec": [10.0], "redshift": [0.1], "name": ["A"]}, wcs,
+                     filename="b")])
     box = (np.array([[0.4, 0.4, 0.6, 0.6]]), np.array([0.8]))
     summary = evaluate.evaluate_split(lambda image: box, [path], tmp_path / "out", "neg")
     assert summary["n_images"] == 2 and summary["n_clusters"] == 1
@@ -209,8 +176,29 @@ def test_candidates_from_false_positives(evaluated, tmp_path):
     candidates.write_stamps(table, summary["records"], tmp_path / "stamps")
     stamp = Image.open(tmp_path / "stamps" / "test-0000.png")
     assert stamp.size[0] > 10 and stamp.mode == "RGB"
-    region = candidates.region_text(table, 1.61)
-    assert "fk5" in region and 'circle(' in region and "96.60\"" in region
+    (circle,) = Regions.parse(candidates.region_text(table, 1.61), format="ds9")
+    assert circle.center.frame.name == "fk5" and circle.meta["text"] == "test-0000 0.85"
+    assert circle.radius.to_value("arcmin") == pytest.approx(1.61, rel=1e-6)
+    assert circle.center.separation(SkyCoord(table["ra"][0], table["dec"][0], unit="deg",
+                                             frame="fk5")).arcsec < 1e-3
+    assert "green" in circle.visual.values()                 # known: J1 is within the radius
+
+
+def test_fps_of_each_image_merge_into_the_highest_scoring_one_within_the_radius():
+    from deepcee.evaluation import candidates
+
+    arcmin = 1.0 / 60
+    # image 0: A (0.9), B 1' from A (0.8), C 2' from A and 1' from B (0.7); image 1: D at A's
+    # position (0.6) and E 0.94 deg away (0.95); image 2: F at B's position (0.5)
+    fps = Table({"image": [1, 0, 0, 0, 1, 2], "score": [0.6, 0.8, 0.9, 0.7, 0.95, 0.5],
+                 "ra": [150.0, 150.0, 150.0, 150.0, 151.0, 150.0],
+                 "dec": [20.0, 20.0 + arcmin, 20.0, 20.0 + 2 * arcmin, 20.0, 20.0 + arcmin]})
+    merged = candidates.merge_image_fps(fps, 1.5)
+    # A takes B; C (B already taken, 2' from A) stands alone; other images never merge
+    assert list(merged["image"]) == [0, 0, 1, 1, 2]
+    assert list(merged["score"]) == [0.9, 0.7, 0.95, 0.6, 0.5]
+    assert list(merged["n_boxes"]) == [2, 1, 1, 1, 1]
+    assert len(candidates.merge_image_fps(fps[:0], 1.5)) == 0
 
 
 def test_injection_recovery_on_the_simulator(tmp_path):

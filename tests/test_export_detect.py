@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
-from astropy.wcs import WCS
 from PIL import Image
+from regions import Regions
 from scipy import ndimage
 
 import tensorflow as tf
@@ -13,7 +13,7 @@ import tensorflow as tf
 from data_prep.base.errors import InputError
 from deepcee.serving import detect
 from deepcee.cli import main as deepcee_main
-from test_train import TINY_CONFIG, write_blob_records
+from helpers import TINY_CONFIG, tan_wcs
 
 # --- tiling and merging, with a stand-in network that boxes bright blobs -------------------
 
@@ -84,11 +84,7 @@ def fake_model(monkeypatch):
 
 def sdss_triplet(tmp_path, size=800):
     """g, r, i FITS at 0.396"/px with a TAN WCS and one bright square (the 'cluster')."""
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.crval = [150.0, 30.0]
-    wcs.wcs.crpix = [size / 2 + 0.5, size / 2 + 0.5]
-    wcs.wcs.cdelt = [-0.396 / 3600, 0.396 / 3600]
+    wcs = tan_wcs(150.0, 30.0, 0.396, size=size)
     rng = np.random.default_rng(0)
     paths = {}
     for band in "gri":
@@ -113,8 +109,9 @@ def test_detect_fits_triplet_writes_table_regions_overlay(tmp_path, fake_model):
     sky = wcs.pixel_to_world(539.5, 229.5)
     assert row["ra"] == pytest.approx(sky.ra.deg, abs=1e-4)
     assert row["dec"] == pytest.approx(sky.dec.deg, abs=1e-4)
-    regions = (out / "detections.reg").read_text()
-    assert "fk5" in regions and regions.count("box(") == 1
+    (box,) = Regions.read(out / "detections.reg", format="ds9")
+    assert box.center.separation(sky).arcsec < 0.5
+    assert box.width.to_value("arcsec") == pytest.approx(80 * 0.396, abs=3 * 0.396)
     overlay = np.asarray(Image.open(out / "overlay.png"))
     assert overlay.shape == (400, 400, 3)
 
@@ -130,7 +127,10 @@ def test_detect_png_without_wcs_uses_image_coordinates(tmp_path, fake_model):
     table = Table.read(out / "a" / "detections.ecsv")
     assert "ra" not in table.colnames
     assert (table["x"][0], table["y"][0]) == pytest.approx((129.5, 59.5), abs=0.01)
-    assert "image\nbox(130.50,60.50,60.00,40.00,0)" in (out / "a" / "detections.reg").read_text()
+    (box,) = Regions.read(out / "a" / "detections.reg", format="ds9")
+    assert (box.center.x, box.center.y, box.width, box.height) == pytest.approx(
+        (129.5, 59.5, 60.0, 40.0), abs=0.01)
+    assert float(box.meta["text"]) == pytest.approx(table["score"][0], abs=0.005)
     assert len(Table.read(out / "b" / "detections.ecsv")) == 1
 
 
@@ -153,12 +153,11 @@ def test_bad_inputs_are_one_line_errors(tmp_path, fake_model, capsys, monkeypatc
 # --- export, with the real tiny model ---------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    """A tiny-config run trained for two steps on synthetic records."""
+def trained_run(tmp_path_factory, blob_records):
+    """A tiny-config run trained for two steps on the 128 px blob records."""
     from deepcee.training.train import train
     root = tmp_path_factory.mktemp("run")
-    write_blob_records(root / "data", n_train=2, n_test=1, size=128)
-    train(TINY_CONFIG, root / "train", data_dir=root / "data", steps=2, log=lambda _: None)
+    train(TINY_CONFIG, root / "train", data_dir=blob_records, steps=2, log=lambda _: None)
     return root
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from conftest import run_cli
+from helpers import TINY_CONFIG, run_cli, tan_wcs
 
 pytestmark = pytest.mark.slow
 
@@ -35,10 +35,7 @@ def finished_outputs(root):
 
 def write_kband(path, with_wcs=True, data=None):
     """A small K-band image, optionally with a celestial TAN WCS."""
-    header = fits.Header()
-    if with_wcs:
-        header.update(CTYPE1="RA---TAN", CTYPE2="DEC--TAN", CRVAL1=92.1, CRVAL2=20.6,
-                      CRPIX1=64.5, CRPIX2=64.5, CDELT1=-1 / 3600, CDELT2=1 / 3600)
+    header = tan_wcs(92.1, 20.6, 1.0, size=128).to_header() if with_wcs else fits.Header()
     image = np.random.default_rng(0).normal(100, 5, (128, 128)) if data is None else data
     fits.PrimaryHDU(image.astype(np.float32), header).writeto(path)
     return path
@@ -120,9 +117,9 @@ CASES = [case_misspelt_config, case_train_with_malformed_config, case_label_map_
 
 
 @pytest.fixture
-def workspace(tmp_path, repo_root):
+def workspace(tmp_path):
     """A case folder with an output tree of earlier results, and a repo config template."""
-    config = (repo_root / "pipeline_configs" / "deepcee_tiny.config").read_text()
+    config = TINY_CONFIG.read_text()
     label_line = next(line for line in config.splitlines() if "label_map_path" in line)
     (tmp_path / "repo_config.txt").write_text(
         config.replace(label_line, '  label_map_path: "PIPELINE_LABEL_MAP"'))

@@ -5,21 +5,21 @@ import pytest
 import tensorflow as tf
 
 from data_prep.base.errors import InputError
-from data_prep.deepcee_data.tfrecord_schema import encode_example
 from deepcee.training import inputs
+from helpers import record_bytes, write_tfrecord
 
 
 def write_records(path, n, size=32, start=0):
     """``n`` records: image k has a bright square at a k-dependent place and that box."""
-    with tf.io.TFRecordWriter(str(path)) as writer:
-        for k in range(start, start + n):
-            image = np.zeros((size, size, 3), np.uint8)
-            x0 = 2 + (k * 3) % (size // 2)
-            image[4:12, x0:x0 + 6] = 200 + k % 50
-            box = [4 / size, x0 / size, 12 / size, (x0 + 6) / size]
-            png = tf.io.encode_png(image).numpy()
-            writer.write(encode_example(png, size, size, f"img{k}.png", str(k), [box], [1],
-                                        ["cluster"], {"name": [f"c{k}"]}, ""))
+    records = []
+    for k in range(start, start + n):
+        image = np.zeros((size, size, 3), np.uint8)
+        x0 = 2 + (k * 3) % (size // 2)
+        image[4:12, x0:x0 + 6] = 200 + k % 50
+        box = [4 / size, x0 / size, 12 / size, (x0 + 6) / size]
+        records.append(record_bytes(image, [box], {"name": [f"c{k}"]},
+                                    filename=f"img{k}.png", source_id=str(k)))
+    write_tfrecord(path, records)
 
 
 @pytest.fixture

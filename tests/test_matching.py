@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.wcs import WCS
 from scipy.integrate import quad
 
 from data_prep.base.errors import InputError
 from deepcee.evaluation import matching
+from helpers import tan_wcs
 
 C_KM_S = 299792.458
 
@@ -18,16 +18,6 @@ def hand_kpc_per_arcsec(z, h0=71.0, om=0.27):
     integral, _ = quad(lambda x: 1.0 / np.sqrt(om * (1 + x) ** 3 + 1 - om), 0.0, z)
     d_a_kpc = C_KM_S / h0 * integral / (1 + z) * 1e3
     return d_a_kpc * np.pi / (180 * 3600)
-
-
-def tan_wcs(ra, dec, scale_arcsec, size):
-    """A north-up TAN WCS for an image array of size x size (row 0 = first row)."""
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.crval = [ra, dec]
-    wcs.wcs.crpix = [(size + 1) / 2, (size + 1) / 2]
-    wcs.wcs.cdelt = [-scale_arcsec / 3600, scale_arcsec / 3600]
-    return wcs
 
 
 @pytest.mark.parametrize("z", [0.1, 0.2])
@@ -120,11 +110,11 @@ def test_round_trip_with_the_dataset_builders_labels():
     from data_prep.deepcee_data.builder import wcs_header_text
     from data_prep.deepcee_data.offsets import cutout_centre
     from data_prep.deepcee_data.regrid import resized_wcs
-    from data_prep.sim.fits_image import tan_wcs
+    from data_prep.sim.fits_image import tan_wcs as cutout_wcs  # the builder's own grid
 
     bcg_ra, bcg_dec, z = 191.85623, 35.54509, 0.1788          # the paper's Fig. 8 cluster
     ra, dec = cutout_centre(bcg_ra, bcg_dec, 150.0, -200.0)
-    wcs = resized_wcs(tan_wcs(ra, dec, 2000, 0.396), 2.0)
+    wcs = resized_wcs(cutout_wcs(ra, dec, 2000, 0.396), 2.0)
     inside, x, y = clusters_in_image(wcs, 1000, [bcg_ra], [bcg_dec])
     assert inside[0]
     boxes, centers = bcg_boxes(x, y, [z], wcs, 1000)

@@ -1,13 +1,13 @@
 """The Faster R-CNN model end to end on a tiny config: loss keys and weights, gradients
 (none through the proposal coordinates), detection outputs, OD API variable names, config
 errors."""
-from pathlib import Path
+import types
 
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 
 import tensorflow as tf
-from google.protobuf import text_format
 
 from data_prep.base.errors import InputError
 from deepcee.ops import losses
@@ -16,17 +16,16 @@ from deepcee.model.inception_v2 import InceptionV2FeatureNetwork
 from deepcee.model.builder import build_model
 from deepcee.model.odapi_names import odapi_variable_map
 from deepcee.ops.target_assigner import Targets
-from protos import pipeline_pb2
+from helpers import PAPER_CONFIG, TINY_CONFIG, parse_pipeline_config
 
 LOSS_KEYS = ["Loss/RPNLoss/localization_loss", "Loss/RPNLoss/objectness_loss",
              "Loss/BoxClassifierLoss/localization_loss",
              "Loss/BoxClassifierLoss/classification_loss"]
 
 
-def small_config(repo_root, **overrides):
+def small_config(**overrides):
     """The tiny pipeline config at 128 x 128 px with few proposals."""
-    config = pipeline_pb2.TrainEvalPipelineConfig()
-    text_format.Parse((repo_root / "pipeline_configs/deepcee_tiny.config").read_text(), config)
+    config = parse_pipeline_config(TINY_CONFIG)
     frcnn = config.model.faster_rcnn
     frcnn.image_resizer.fixed_shape_resizer.height = 128
     frcnn.image_resizer.fixed_shape_resizer.width = 128
@@ -41,7 +40,7 @@ def small_config(repo_root, **overrides):
 
 @pytest.fixture(scope="module")
 def model():
-    return build_model(small_config(Path(__file__).resolve().parents[1]), seed=3)
+    return build_model(small_config(), seed=3)
 
 
 IMAGES = tf.constant(np.random.default_rng(0).uniform(0, 255, (2, 150, 110, 3)), tf.float32)
@@ -158,21 +157,21 @@ def test_odapi_variable_map_covers_every_variable_once(model):
 
 
 @pytest.mark.parametrize("field, value", [("num_classes", 2), ("number_of_stages", 1)])
-def test_unsupported_config_is_an_input_error(repo_root, field, value):
+def test_unsupported_config_is_an_input_error(field, value):
     with pytest.raises(InputError, match=field):
-        build_model(small_config(repo_root, **{field: value}))
+        build_model(small_config(**{field: value}))
 
 
-def test_anchors_too_large_for_the_image_are_an_input_error(repo_root):
-    config = small_config(repo_root)
+def test_anchors_too_large_for_the_image_are_an_input_error():
+    config = small_config()
     generator = config.faster_rcnn.first_stage_anchor_generator.grid_anchor_generator
     generator.height = generator.width = 1024           # smallest anchor 256 px > 128 px
     with pytest.raises(InputError, match="no anchor fits"):
         build_model(config)
 
 
-def test_other_feature_extractor_is_an_input_error(repo_root):
-    config = small_config(repo_root)
+def test_other_feature_extractor_is_an_input_error():
+    config = small_config()
     config.faster_rcnn.feature_extractor.type = "faster_rcnn_resnet101"
     with pytest.raises(InputError, match="feature_extractor"):
         build_model(config)
@@ -201,8 +200,8 @@ def test_weight_initialisation_is_seeded():
 
 
 @pytest.mark.slow
-def test_xla_compatible_model_compiles_and_matches(repo_root):
-    model = build_model(small_config(repo_root), xla_compatible=True)
+def test_xla_compatible_model_compiles_and_matches():
+    model = build_model(small_config(), xla_compatible=True)
     images = IMAGES[:1]
     reference = model.detect(images)
     compiled = tf.function(model.detect, jit_compile=True)(images)
@@ -223,10 +222,88 @@ def test_preprocess_resizes_like_the_od_api_and_scales_to_unit_range(model):
     np.testing.assert_allclose(full.numpy(), 1.0)
 
 
-def test_eval_mode_loss_uses_all_proposals(model, gt_boxes):
-    loss = model.loss(IMAGES, gt_boxes, GT_VALID, training=False)
-    assert sorted(loss) == sorted(LOSS_KEYS + ["Loss/total_loss"])
-    assert all(np.isfinite(float(v)) for v in loss.values())
+def _iou(box, boxes):
+    """IoU of one ``ymin, xmin, ymax, xmax`` box with each of ``boxes`` [N, 4] (0 if empty)."""
+    height = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    width = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    overlap = height * width
+    union = ((box[2] - box[0]) * (box[3] - box[1])
+             + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) - overlap)
+    return np.divide(overlap, union, out=np.zeros_like(overlap), where=union > 0)
+
+
+def _hand_classifier_losses(settings, scale_factors, encodings, logits, count, gt_box):
+    """Weighted box-classifier losses of eq. 3 by hand, with one ground-truth box per image
+    (pixels): a proposal is positive at IoU >= 0.5 with it (label 1, else background 0), its
+    target code the Faster R-CNN one (ty, tx = (centre offset) / size x 10, th, tw =
+    log(size ratio) x 5); per image the sum over its real proposals divided by their number,
+    averaged over the batch."""
+    real = np.arange(logits.shape[1])[None, :] < count[:, None]
+    positive = np.zeros(real.shape, bool)
+    targets = np.zeros(encodings.shape)
+    for b, (boxes, gt) in enumerate(zip(settings.proposals, gt_box)):
+        positive[b] = real[b] & (_iou(gt, boxes) >= 0.5)
+        for k in np.flatnonzero(positive[b]):
+            size, gt_size = boxes[k, 2:] - boxes[k, :2], gt[2:] - gt[:2]
+            centre, gt_centre = (boxes[k, :2] + boxes[k, 2:]) / 2, (gt[:2] + gt[2:]) / 2
+            targets[b, k] = np.concatenate([(gt_centre - centre) / size * scale_factors[:2],
+                                            np.log(gt_size / size) * scale_factors[2:]])
+    error = np.abs(encodings - targets)
+    smooth_l1 = np.sum(np.where(error < 1, 0.5 * error ** 2, error - 0.5), axis=-1)
+    log_p = logits - logsumexp(logits, axis=-1, keepdims=True)
+    cross_entropy = -np.where(positive, log_p[..., 1], log_p[..., 0])
+    per_proposal = real / np.maximum(count, 1)[:, None]
+    return (positive,
+            settings.weights[0] * np.mean(np.sum(smooth_l1 * positive * per_proposal, axis=1)),
+            settings.weights[1] * np.mean(np.sum(cross_entropy * per_proposal, axis=1)))
+
+
+def test_eval_mode_loss_scores_every_proposal_against_the_ground_truth(model):
+    """training=False scores all inference proposals (no sampling), checked by hand from the
+    network's own proposals, codes and logits: ground truth on the top proposal makes the
+    proposals it overlaps by IoU >= 0.5 positive, and ground truth far from every proposal
+    leaves none (localisation 0, every proposal background)."""
+    s = model.settings
+    first = model.first_stage(IMAGES, training=False)
+    proposals, _, count = model.proposals(first)
+    encodings, logits = model.second_stage(first["features"], proposals, training=False)
+    proposals, count = proposals.numpy().astype(float), count.numpy()
+    encodings, logits = encodings.numpy().astype(float), logits.numpy().astype(float)
+    assert (count > 1).all()
+    scale = np.array([s.image_height, s.image_width] * 2, np.float32)
+    hand = types.SimpleNamespace(proposals=proposals, weights=(
+        s.second_stage_localization_loss_weight, s.second_stage_classification_loss_weight))
+    scale_factors = np.array(model.box_coder.scale_factors, float)
+
+    def eval_loss(gt_pixels):
+        loss = model.loss(IMAGES, tf.constant((gt_pixels / scale)[:, None], tf.float32),
+                          tf.constant([[True], [True]]), training=False)
+        assert sorted(loss) == sorted(LOSS_KEYS + ["Loss/total_loss"])
+        values = {key: float(value) for key, value in loss.items()}
+        assert all(np.isfinite(v) and v >= 0 for v in values.values())
+        assert values["Loss/RPNLoss/objectness_loss"] > 0
+        np.testing.assert_allclose(values["Loss/total_loss"],
+                                   sum(values[k] for k in LOSS_KEYS), rtol=1e-5)
+        return (values["Loss/BoxClassifierLoss/localization_loss"],
+                values["Loss/BoxClassifierLoss/classification_loss"])
+
+    # on: the ground truth is each image's top proposal (stored as float32, as the model has it)
+    on_box = proposals[:, 0].astype(np.float32)
+    positive, localization, classification = _hand_classifier_losses(
+        hand, scale_factors, encodings, logits, count, on_box.astype(float))
+    assert positive[:, 0].all() and positive.sum() < count.sum()  # some negatives too
+    assert localization > 0
+    np.testing.assert_allclose(eval_loss(on_box), (localization, classification), rtol=1e-4)
+
+    # off: a 4 x 4 px box in a corner, IoU < 0.5 with every proposal
+    off_box = np.tile(np.array([0, 0, 4, 4], np.float32), (2, 1))
+    positive, _, background = _hand_classifier_losses(
+        hand, scale_factors, encodings, logits, count, off_box.astype(float))
+    assert not positive.any()
+    off_localization, off_classification = eval_loss(off_box)
+    assert off_localization == 0.0
+    np.testing.assert_allclose(off_classification, background, rtol=1e-4)
+    assert background != pytest.approx(classification, rel=1e-3)
 
 
 def _targets(positive, cls_weights, reg_targets):
@@ -240,6 +317,15 @@ def _targets(positive, cls_weights, reg_targets):
 def test_smooth_l1_hand_values():
     value = losses.smooth_l1(tf.constant([[0.5, -2.0, 0.0, 1.0]]), tf.zeros([1, 4]))
     np.testing.assert_allclose(value.numpy(), [0.125 + 1.5 + 0.0 + 0.5])
+
+
+def test_cross_entropy_is_minus_the_log_softmax_of_the_label():
+    logits = np.array([[2.0, -1.0], [0.5, 3.0], [1.0, 1.0]])
+    labels = [False, False, True]
+    log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(
+        losses.softmax_cross_entropy(tf.constant(logits, tf.float32), tf.constant(labels)).numpy(),
+        -log_softmax[[0, 1, 2], [0, 0, 1]], rtol=1e-6)
 
 
 def test_rpn_losses_are_normalised_by_the_sampled_count():
@@ -268,10 +354,10 @@ def test_box_classifier_losses_skip_padding_and_divide_by_proposals():
 
 
 @pytest.mark.slow
-def test_mixed_precision_keeps_losses_and_outputs_float32(repo_root):
+def test_mixed_precision_keeps_losses_and_outputs_float32():
     from deepcee.training.train import precision_policy
     with precision_policy(mixed_precision=True):
-        model = build_model(small_config(repo_root))
+        model = build_model(small_config())
         loss = model.loss(IMAGES[:1], tf.constant([[[0.2, 0.2, 0.8, 0.8]]]),
                           tf.constant([[True]]))
         detections = model.detect(IMAGES[:1])
@@ -280,12 +366,8 @@ def test_mixed_precision_keeps_losses_and_outputs_float32(repo_root):
     assert all(v.dtype == tf.float32 for v in detections.values())
 
 
-def test_paper_config_reaches_the_model(repo_root):
-    config = pipeline_pb2.TrainEvalPipelineConfig()
-    text_format.Parse(
-        (repo_root / "pipeline_configs/deepcee_faster_rcnn_inception_v2.config").read_text(),
-        config)
-    model = build_model(config.model)
+def test_paper_config_reaches_the_model():
+    model = build_model(parse_pipeline_config(PAPER_CONFIG).model)
     s = model.settings
     assert (s.image_height, s.image_width) == (1000, 1000)
     assert s.anchor_scales == (0.25, 0.5, 1.0, 2.0) and s.anchor_aspect_ratios == (0.5, 1.0, 2.0)
@@ -309,14 +391,14 @@ def test_paper_config_reaches_the_model(repo_root):
     assert len(anchors) == 63 * 63 * 12
 
 
-def test_batch_norm_settings_come_from_the_config(model, repo_root):
+def test_batch_norm_settings_come_from_the_config(model):
     """batch_norm_trainable / batch_norm_decay of the config reach every batch-norm layer of
     both Inception stages (the tiny config: trained statistics decaying at 0.99)."""
     layers = [layer for layer in model.submodules if hasattr(layer, "train_batch_norm")]
     assert len(layers) > 50
     assert all(layer.train_batch_norm for layer in layers)
     assert [layer.batch_norm.momentum for layer in layers] == pytest.approx([0.99] * len(layers))
-    config = small_config(repo_root)
+    config = small_config()
     config.faster_rcnn.feature_extractor.ClearField("batch_norm_decay")
     frozen = build_model(config, seed=3)
     frozen.detect(tf.zeros([1, 128, 128, 3]))

@@ -12,7 +12,7 @@ from data_prep.sim.fits_image import tan_wcs
 from data_prep.sim.galaxies import SourceList, red_sequence_colours
 from data_prep.sim.galaxy_clusters import MockSky, angular_separation_deg
 from data_prep.sim.sdss import SdssCamera, flux_nmgy
-from conftest import fits_bytes, table_text
+from helpers import fits_bytes, table_text
 
 
 @pytest.fixture(scope="module")

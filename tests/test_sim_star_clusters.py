@@ -12,7 +12,7 @@ from data_prep.sim.fits_image import tan_wcs
 from data_prep.sim.kband_surveys import SURVEYS, twomass_psc, ukidss_gps
 from data_prep.sim.star_clusters import (KBandScene, kband_scene, render_kband,
                                          simulate_kband_field)
-from conftest import fits_bytes, table_text
+from helpers import fits_bytes, table_text
 
 IRAS06055 = (92.1156, 20.6539)  # ICRS position of IRAS 06055+2039 (approximately)
 

@@ -10,6 +10,7 @@ from data_prep.surveys import catalogues
 from data_prep.deepcee_data.cluster_sources import cluster_source
 from data_prep.base.errors import InputError
 from data_prep.stellarvae_data.kband_fields import load_kband_field, read_kband_image, read_star_catalog
+from helpers import tan_wcs
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +73,7 @@ def test_sim_kband_field_is_cached_and_read_back_like_survey_data(tmp_path):
 
 
 def _image(data, with_wcs=True):
-    header = fits.Header()
-    if with_wcs:
-        wcs = WCS(naxis=2)
-        wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-        wcs.wcs.crval, wcs.wcs.crpix = [10.0, 20.0], [8.0, 8.0]
-        wcs.wcs.cdelt = [-0.5 / 3600, 0.5 / 3600]
-        header = wcs.to_header()
+    header = tan_wcs(10.0, 20.0, 0.5, crpix=(8.0, 8.0)).to_header() if with_wcs else fits.Header()
     return data.astype(np.float32), header
 
 

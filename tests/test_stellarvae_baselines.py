@@ -2,18 +2,14 @@
 import numpy as np
 import pytest
 from astropy.table import Table
-from astropy.wcs import WCS
 
+from helpers import tan_wcs
 from stellarvae.baselines import (baseline_detection, knn_density_map, significance_level,
                                   star_count_map)
 
 
 def toy_field(n=200, scale=1.0, seed=0):
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.crval = [92.0, 20.6]
-    wcs.wcs.crpix = [(n + 1) / 2.0, (n + 1) / 2.0]
-    wcs.wcs.cdelt = [-scale / 3600.0, scale / 3600.0]
+    wcs = tan_wcs(92.0, 20.6, scale, size=n)
     rng = np.random.default_rng(seed)
     field = rng.uniform(0, n, (150, 2))
     cluster = rng.normal(loc=(140, 60), scale=8.0, size=(80, 2))   # (x, y) px, off-centre

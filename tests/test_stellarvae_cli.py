@@ -2,20 +2,18 @@
 import json
 
 import numpy as np
+from astropy.coordinates import FK4, SkyCoord
 from astropy.io import fits
 from astropy.table import Table
-from astropy.wcs import WCS
+from regions import Regions
 
+from helpers import tan_wcs
 from stellarvae.cli import main
 
 
 def tan_header(n, scale_arcsec=1.0):
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.crval = [92.0, 20.6]
-    wcs.wcs.crpix = [n / 2.0, n / 2.0]
-    wcs.wcs.cdelt = [-scale_arcsec / 3600.0, scale_arcsec / 3600.0]
-    return wcs.to_header()
+    """A TAN header with (RA, Dec) = (92.0, 20.6) at FITS pixel (n / 2, n / 2)."""
+    return tan_wcs(92.0, 20.6, scale_arcsec, crpix=(n / 2.0, n / 2.0)).to_header()
 
 
 def write_image(path, data, header=None):
@@ -67,7 +65,12 @@ def test_empty_catalogue(tmp_path, capsys):
 def test_fields_verb_lists_the_eight_fields(capsys):
     assert main(["fields"]) == 0
     out = capsys.readouterr().out
-    assert out.count("\nIRAS0") == 8 and "92.12041" in out
+    assert out.count("\nIRAS0") == 8
+    # IRAS 06055+2039: RA 06h05.5m, Dec +20d39' (B1950, FK4) in ICRS
+    expected = SkyCoord("06h05m30s", "+20d39m", frame=FK4(equinox="B1950")).icrs
+    line = next(line for line in out.splitlines() if line.startswith("IRAS06055 "))
+    ra, dec = (float(value) for value in line.split()[3:5])
+    assert abs(ra - expected.ra.deg) < 1e-5 and abs(dec - expected.dec.deg) < 1e-5
 
 
 def test_detect_reads_an_image_from_any_hdu_and_writes_the_outputs(tmp_path, capsys):
@@ -88,6 +91,11 @@ def test_detect_reads_an_image_from_any_hdu_and_writes_the_outputs(tmp_path, cap
     assert "field.fits: done" in capsys.readouterr().out
     table = Table.read(run_dir / "detection.ecsv")
     assert list(table["method"]) == ["vae"] and np.isfinite(table["ra"][0])
+    circle, centre = Regions.parse((run_dir / "detection.reg").read_text(), format="ds9")
+    vae = SkyCoord(table["ra"][0], table["dec"][0], unit="deg")
+    assert circle.meta["text"] == "vae" and centre.center.separation(vae).arcsec < 1e-3
+    assert circle.center.separation(vae).arcsec < 1e-3
+    assert abs(circle.radius.to_value("arcsec") - table["radius_arcsec"][0]) < 1e-3
     summary = json.loads((run_dir / "detection.json").read_text())
     assert "skipped" in summary["per_patch_size"]["64"]
     assert "skipped" not in summary["per_patch_size"]["32"]

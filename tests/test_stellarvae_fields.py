@@ -28,6 +28,7 @@ def test_spellings_resolve_to_the_same_field(text):
 
 def test_all_eight_fields_carry_reference_and_paper_values():
     fields = table_i_fields()
+    assert table_i_fields() is fields and isinstance(fields, tuple)    # made once, read-only
     assert [f.label[5:] for f in fields] == list(TABLE_I)
     assert all(f.has_reference and f.ref_members > 0 for f in fields)
     assert resolve_field("IRAS 06061+2151").ref_radius_arcsec == 145.0

@@ -2,22 +2,18 @@
 import numpy as np
 import pytest
 from astropy.table import Table
-from astropy.wcs import WCS
 import astropy.units as u
 from astropy.coordinates import SkyCoord
 
+from helpers import tan_wcs
 from stellarvae.heat_map import combined_heat_map, peak_region, vote_map
 from stellarvae.measure import (count_members, iou_over_stars, measure_region,
                                 pixel_scale_arcsec)
 
 
-def tan_wcs(n, scale_arcsec, ra=90.0, dec=20.0):
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.crval = [ra, dec]
-    wcs.wcs.crpix = [(n + 1) / 2.0, (n + 1) / 2.0]
-    wcs.wcs.cdelt = [-scale_arcsec / 3600.0, scale_arcsec / 3600.0]
-    return wcs
+def square_wcs(n, scale_arcsec):
+    """A TAN WCS centred on (RA, Dec) = (90, 20) for an n x n image."""
+    return tan_wcs(90.0, 20.0, scale_arcsec, size=n)
 
 
 def test_vote_map_is_the_positive_fraction_of_covering_patches():
@@ -39,13 +35,16 @@ def test_combined_map_normalises_each_size_and_skips_empty_maps():
 
 def test_region_is_the_connected_part_at_or_above_70_percent_of_the_peak():
     heat = np.zeros((40, 40))
-    heat[10:20, 10:20] = 1.0
-    heat[12:15, 12:15] = 1.2          # peak inside the first blob
+    heat[10:20, 10:20] = 0.8
+    heat[12:15, 12:15] = 1.0          # peak inside the first blob: the threshold is 0.7
+    heat[20, 10:20] = 0.7             # attached, exactly at the threshold: in
+    heat[21, 10:20] = 0.69            # attached, just below it: out (in at 0.69 x peak)
     heat[30:35, 30:35] = 0.9          # a separate blob above threshold
-    heat[25, 25] = 0.5                # below 0.84
+    heat[25, 25] = 0.5                # below 0.7
     region = peak_region(heat)
-    assert region[15, 15] and region[12, 12] and not region[32, 32] and not region[25, 25]
-    assert region.sum() == 100
+    assert region[15, 15] and region[12, 12] and region[20, 15] and not region[21, 15]
+    assert not region[32, 32] and not region[25, 25]
+    assert region.sum() == 110        # 100 at 0.71 x peak or with "above", 120 at 0.69
 
 
 def test_ties_at_the_maximum_keep_the_heaviest_part():
@@ -56,7 +55,7 @@ def test_ties_at_the_maximum_keep_the_heaviest_part():
 
 
 def test_centre_and_radius_in_arcsec_from_the_wcs():
-    wcs = tan_wcs(101, 2.0)
+    wcs = square_wcs(101, 2.0)
     assert pixel_scale_arcsec(wcs) == pytest.approx(2.0)
     yy, xx = np.mgrid[0:101, 0:101]
     region = (xx - 60) ** 2 + (yy - 40) ** 2 <= 15 ** 2
@@ -72,14 +71,14 @@ def test_centre_and_radius_in_arcsec_from_the_wcs():
 
 
 def test_centre_is_weighted_by_heat():
-    wcs = tan_wcs(20, 1.0)
+    wcs = square_wcs(20, 1.0)
     heat = np.zeros((20, 20)); heat[5, 4] = 3.0; heat[5, 8] = 1.0
     detection = measure_region(heat, heat > 0, wcs, "vae")
     assert detection.x_pix == pytest.approx(5.0) and detection.y_pix == pytest.approx(5.0)
 
 
 def test_empty_region_gives_no_detection():
-    detection = measure_region(np.zeros((8, 8)), np.zeros((8, 8), bool), tan_wcs(8, 1.0), "vae")
+    detection = measure_region(np.zeros((8, 8)), np.zeros((8, 8), bool), square_wcs(8, 1.0), "vae")
     assert np.isnan(detection.ra_deg) and detection.n_pixels == 0
 
 
@@ -94,7 +93,7 @@ def test_iou_over_stars_and_members_on_a_hand_example():
     assert iou_over_stars(stars, centre, 35.0, other, 35.0) == pytest.approx(2 / 5)
     assert iou_over_stars(stars, centre, 35.0, centre, 35.0) == 1.0
     assert np.isnan(iou_over_stars(stars[:0], centre, 35.0, other, 35.0))
-    wcs = tan_wcs(200, 1.0)
+    wcs = square_wcs(200, 1.0)
     detection = measure_region(np.ones((1, 1)), np.ones((1, 1), bool), wcs, "vae")
     detection.ra_deg, detection.dec_deg, detection.radius_arcsec = 90.0, 20.0, 35.0
     assert count_members(stars, detection) == 3

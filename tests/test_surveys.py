@@ -27,7 +27,10 @@ from data_prep.surveys import skyview, ukidss, vizier
 from data_prep.deepcee_data.cluster_sources import cluster_source
 from data_prep.base.errors import InputError
 from data_prep.stellarvae_data.kband_fields import load_kband_field
-from data_prep.surveys.service import NoCoverageError, RetryPolicy, is_offline, read_fits_image
+from data_prep.base.errors import NoCoverageError
+from data_prep.base.fits_reader import read_fits_image
+from data_prep.surveys.service import RetryPolicy, is_offline
+from helpers import tan_wcs
 
 FAST = RetryPolicy(attempts=4, first_delay_s=0.001, factor=2.0, timeout_s=5)
 
@@ -96,11 +99,7 @@ def votable_bytes(table, name):
 
 def fits_bytes(ra, dec, size_px, scale_arcsec, fill=None, extension=False, seed=0):
     """A SkyView / WSA-like FITS image: float32, TAN WCS (in an extension for WSA)."""
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.crval = [ra, dec]
-    wcs.wcs.crpix = [(size_px + 1) / 2] * 2
-    wcs.wcs.cdelt = [-scale_arcsec / 3600, scale_arcsec / 3600]
+    wcs = tan_wcs(ra, dec, scale_arcsec, size=size_px)
     data = np.random.default_rng(seed).normal(1.0, 0.1, (size_px, size_px)).astype(np.float32)
     if fill is not None:
         data[:] = fill

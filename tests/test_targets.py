@@ -147,3 +147,50 @@ def test_nms_threshold_is_strict(threshold):
     _, _, count = batch_non_max_suppression(boxes, tf.constant([[0.9, 0.8]]), 2, threshold,
                                             0.0, [0.0, 0.0, 20.0, 20.0])
     assert count.numpy().tolist() == [2]
+
+
+def greedy_nms(boxes, scores, max_output_size, iou_threshold, score_threshold, window):
+    """Plain greedy NMS of one image in numpy, then clipping to the window and dropping boxes
+    left with zero area: the expected ``(boxes, scores)`` of ``batch_non_max_suppression``."""
+    def iou(a, b):
+        height = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+        width = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+        inter = height * width
+        union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+        return inter / union
+
+    kept = []
+    for i in np.argsort(-scores, kind="stable"):
+        if len(kept) == max_output_size or scores[i] <= score_threshold:
+            break
+        if all(iou(boxes[i], boxes[j]) <= iou_threshold for j in kept):
+            kept.append(i)
+    low, high = np.array(window[:2] * 2), np.array(window[2:] * 2)
+    clipped = np.clip(boxes[kept], low, high)
+    area = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
+    return clipped[area > 0], scores[kept][area > 0]
+
+
+@pytest.mark.parametrize("max_output_size, output_size", [(30, 40), (30, 10)])
+def test_nms_matches_a_plain_greedy_nms_on_random_boxes(max_output_size, output_size):
+    rng = np.random.default_rng(3)
+    centres = rng.uniform(-20.0, 120.0, (3, 200, 2))
+    sizes = rng.uniform(5.0, 40.0, (3, 200, 2))
+    boxes = np.concatenate([centres - sizes / 2, centres + sizes / 2], axis=-1)
+    scores = rng.uniform(0.0, 1.0, (3, 200))
+    num_valid = [200, 150, 7]
+    window = [0.0, 0.0, 100.0, 100.0]
+    kept, kept_scores, count = batch_non_max_suppression(
+        tf.constant(boxes, tf.float32), tf.constant(scores, tf.float32), max_output_size, 0.5,
+        0.3, window, num_valid=tf.constant(num_valid), output_size=output_size)
+    assert kept.shape == (3, output_size, 4)
+    for image, n in enumerate(num_valid):
+        expected_boxes, expected_scores = greedy_nms(boxes[image, :n], scores[image, :n],
+                                                     max_output_size, 0.5, 0.3, window)
+        expected_boxes = expected_boxes[:output_size]
+        expected_scores = expected_scores[:output_size]
+        k = len(expected_scores)
+        assert count[image] == k and k > 0
+        np.testing.assert_allclose(kept[image, :k].numpy(), expected_boxes, rtol=1e-5)
+        np.testing.assert_allclose(kept_scores[image, :k].numpy(), expected_scores, rtol=1e-6)
+        assert not kept[image, k:].numpy().any() and not kept_scores[image, k:].numpy().any()

@@ -13,13 +13,12 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
-from conftest import REPO
 from data_prep.base.errors import InputError
-from data_prep.deepcee_data.tfrecord_schema import encode_example, read_examples
+from data_prep.deepcee_data.tfrecord_schema import read_examples
 from deepcee.training import train as training
 from deepcee.config import load_pipeline_config
+from helpers import PAPER_CONFIG, REPO, TINY_CONFIG, write_pipeline_config
 
-TINY_CONFIG = REPO / "pipeline_configs" / "deepcee_tiny.config"
 # Recall is checked every 50 steps: trained from random weights with batch size 1 and trainable
 # batch norm, the tiny model reached recall 1.0 by step 200 and then drifted (0.625 at 300-700
 # steps in one run), as inference normalises with moving statistics, training with one image's.
@@ -29,27 +28,6 @@ SCALAR_TAGS = {"Loss/RPNLoss/localization_loss", "Loss/RPNLoss/objectness_loss",
                "Loss/BoxClassifierLoss/localization_loss",
                "Loss/BoxClassifierLoss/classification_loss", "Loss/total_loss",
                "learning_rate"}
-
-
-def write_blob_records(data_dir, n_train, n_test, size=128, seed=0):
-    """Train/test shards of noisy images, each with one bright blob and its box."""
-    rng = np.random.default_rng(seed)
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    for split, n in (("train", n_train), ("test", n_test)):
-        with tf.io.TFRecordWriter(str(data_dir / f"{split}-00000-of-00001.tfrecord")) as out:
-            for k in range(n):
-                image = rng.normal(30, 8, (size, size, 3))
-                cy, cx = rng.uniform(0.3, 0.7, 2) * size
-                yy, xx = np.mgrid[:size, :size]
-                blob = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (size / 12) ** 2))
-                image = np.clip(image + 200 * blob[..., None], 0, 255).astype(np.uint8)
-                half = size / 5
-                box = np.array([cy - half, cx - half, cy + half, cx + half]) / size
-                png = tf.io.encode_png(image).numpy()
-                out.write(encode_example(png, size, size, f"{split}{k}.png", f"{split}{k}",
-                                         [box], [1], ["galaxy_cluster"], {"name": ["c"]}, ""))
-    return data_dir
 
 
 def scalar_events(events_dir):
@@ -100,8 +78,7 @@ def test_optimizer_follows_the_config():
     assert float(schedule(400)) == pytest.approx(0.001)
     assert float(optimizer.learning_rate) == pytest.approx(0.004)
     assert training.flip_probability(config.train_config) == 0.5
-    full = load_pipeline_config(REPO / "pipeline_configs" /
-                                "deepcee_faster_rcnn_inception_v2.config")
+    full = load_pipeline_config(PAPER_CONFIG)
     assert float(training.learning_rate_schedule(
         full.train_config.optimizer.momentum_optimizer.learning_rate)(5000)) == \
         pytest.approx(0.0002)  # Deep-CEE §2.1
@@ -111,12 +88,11 @@ def test_optimizer_follows_the_config():
 def test_run_dir_refuses_another_config(tmp_path):
     training.prepare_model_dir(TINY_CONFIG, tmp_path / "run")
     assert (tmp_path / "run" / "pipeline.config").read_text() == TINY_CONFIG.read_text()
-    same_but_steps = tmp_path / "steps.config"
-    same_but_steps.write_text(TINY_CONFIG.read_text().replace("num_steps: 20", "num_steps: 9"))
+    same_but_steps = write_pipeline_config(tmp_path / "steps.config", absolute_paths=False,
+                                           replace=[("num_steps: 20", "num_steps: 9")])
     training.prepare_model_dir(same_but_steps, tmp_path / "run")  # --steps-like change: fine
-    other = tmp_path / "other.config"
-    other.write_text(TINY_CONFIG.read_text().replace("first_stage_max_proposals: 32",
-                                                     "first_stage_max_proposals: 30"))
+    other = write_pipeline_config(tmp_path / "other.config", absolute_paths=False, replace=[
+        ("first_stage_max_proposals: 32", "first_stage_max_proposals: 30")])
     with pytest.raises(InputError, match="another pipeline config.*RUN="):
         training.prepare_model_dir(other, tmp_path / "run")
 
@@ -185,11 +161,6 @@ def test_classification_checkpoint_loads_the_feature_extractor_only(tmp_path):
 
 # --- training runs (the real tiny model) --------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def blob_data(tmp_path_factory):
-    return write_blob_records(tmp_path_factory.mktemp("blobs"), n_train=4, n_test=1)
-
-
 def state(model_dir):
     """{checkpoint key: value} of every variable in the latest checkpoint of ``model_dir``."""
     reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(model_dir)))
@@ -202,26 +173,24 @@ def frozen_batch_norm_config(tmp_path):
     """The tiny config with the OD API's frozen batch-norm statistics. Resuming does not depend
     on them, and with trainable statistics the round-off of multithreaded CPU kernels grows
     past any tight tolerance within a few steps (beta is ~1e-5 after 4 steps)."""
-    path = tmp_path / "tiny_frozen_bn.config"
-    text = TINY_CONFIG.read_text().replace("batch_norm_trainable: true", "")
-    path.write_text(text.replace('"pipeline_configs/', f'"{REPO}/pipeline_configs/'))
-    return path
+    return write_pipeline_config(tmp_path / "tiny_frozen_bn.config",
+                                 replace=[("batch_norm_trainable: true", "")])
 
 
 @pytest.mark.slow
-def test_resume_restores_step_weights_and_momentum(tmp_path, blob_data,
+def test_resume_restores_step_weights_and_momentum(tmp_path, blob_records,
                                                    frozen_batch_norm_config):
     messages = []
-    training.train(frozen_batch_norm_config, tmp_path / "once", data_dir=blob_data, steps=4,
+    training.train(frozen_batch_norm_config, tmp_path / "once", data_dir=blob_records, steps=4,
                    checkpoint_every=4, log=messages.append)
     assert "no fine_tune_checkpoint: training from random initialisation" in messages
-    training.train(frozen_batch_norm_config, tmp_path / "twice", data_dir=blob_data, steps=2,
+    training.train(frozen_batch_norm_config, tmp_path / "twice", data_dir=blob_records, steps=2,
                    checkpoint_every=4, log=messages.append)
     saved = state(tmp_path / "twice")
 
     # restoring gives back exactly what was saved: step, weights, momentum slots, iterations
     config = load_pipeline_config(frozen_batch_norm_config)
-    example = next(read_examples([blob_data / "train-00000-of-00001.tfrecord"]))
+    example = next(read_examples([blob_records / "train-00000-of-00001.tfrecord"]))
     restored = training.restore_or_initialise(config, tmp_path / "twice",
                                               tf.distribute.OneDeviceStrategy("/cpu:0"),
                                               example, log=messages.append)
@@ -236,7 +205,7 @@ def test_resume_restores_step_weights_and_momentum(tmp_path, blob_data,
 
     # and the resumed run continues as the uninterrupted one did (same data, same sampling;
     # the weights agree up to the round-off of multithreaded CPU kernels)
-    training.train(frozen_batch_norm_config, tmp_path / "twice", data_dir=blob_data, steps=4,
+    training.train(frozen_batch_norm_config, tmp_path / "twice", data_dir=blob_records, steps=4,
                    checkpoint_every=4, log=messages.append)
     once, twice = state(tmp_path / "once"), state(tmp_path / "twice")
     assert set(once) == set(twice)
@@ -248,20 +217,20 @@ def test_resume_restores_step_weights_and_momentum(tmp_path, blob_data,
             1e-5 * size, key
     # a finished run does nothing but say so
     messages.clear()
-    assert training.train(frozen_batch_norm_config, tmp_path / "once", data_dir=blob_data, steps=4,
-                          log=messages.append) == 4
+    assert training.train(frozen_batch_norm_config, tmp_path / "once", data_dir=blob_records,
+                          steps=4, log=messages.append) == 4
     assert any("already finished" in m for m in messages)
 
 
 @pytest.mark.slow
-def test_a_run_resumes_with_or_without_mixed_precision(tmp_path, blob_data,
+def test_a_run_resumes_with_or_without_mixed_precision(tmp_path, blob_records,
                                                        frozen_batch_norm_config):
     """Switching --mixed-precision between runs of one model directory keeps step, weights
     and momentum; a mixed-precision run resumes its own dynamic loss scale."""
     messages = []
-    run = dict(data_dir=blob_data, log=messages.append)
+    run = dict(data_dir=blob_records, log=messages.append)
     config = load_pipeline_config(frozen_batch_norm_config)
-    example = next(read_examples([blob_data / "train-00000-of-00001.tfrecord"]))
+    example = next(read_examples([blob_records / "train-00000-of-00001.tfrecord"]))
 
     def restore_mixed():
         return training.restore_or_initialise(config, tmp_path,
@@ -296,10 +265,11 @@ def test_a_run_resumes_with_or_without_mixed_precision(tmp_path, blob_data,
 
 
 @pytest.mark.slow
-def test_sigkill_then_rerun_loses_and_repeats_no_step(tmp_path, blob_data):
+def test_sigkill_then_rerun_repeats_no_step_and_gives_the_uninterrupted_bytes(tmp_path,
+                                                                               blob_records):
     model_dir = tmp_path / "run"
     command = [sys.executable, "-m", "deepcee", "train", "--config", str(TINY_CONFIG),
-               "--data", str(blob_data), "--model-dir", str(model_dir), "--steps", "20",
+               "--data", str(blob_records), "--model-dir", str(model_dir), "--steps", "20",
                "--checkpoint-every", "3"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
@@ -326,6 +296,21 @@ def test_sigkill_then_rerun_loses_and_repeats_no_step(tmp_path, blob_data):
         assert sorted(tags[tag]) == list(range(1, 21)), tag
     images = scalar_events(model_dir / "eval")
     assert images["Detections/test_image_predicted_red_true_green"]
+    # same seed, same bytes: two uninterrupted runs, and the killed-and-resumed run
+    checkpoints = []
+    for name in ("once", "twice"):
+        straight = [*command[:-5], str(tmp_path / name), *command[-4:]]
+        done = subprocess.run(straight, cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+        checkpoints.append(checkpoint_bytes(tmp_path / name, 20))
+    assert checkpoints[0] == checkpoints[1]
+    assert checkpoint_bytes(model_dir, 20) == checkpoints[0]
+
+
+def checkpoint_bytes(model_dir, step):
+    """The bytes of the variable values of ``ckpt-<step>`` (its data shards)."""
+    return [path.read_bytes() for path in sorted(Path(model_dir).glob(f"ckpt-{step}.data-*"))]
 
 
 def write_sim_records(path, n_clusters=2, copies=4, seed=0, cutout_px=1000, image_px=256):

@@ -10,3 +10,11 @@ class InputError(Exception):
     """
 
     exit_status = 2
+
+
+class CorruptFileError(InputError):
+    """A file that cannot be read completely (truncated, not FITS, no image, no WCS)."""
+
+
+class NoCoverageError(InputError):
+    """A survey image with no data (all NaN or all zero): the position is outside the footprint."""

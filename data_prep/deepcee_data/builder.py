@@ -1,4 +1,5 @@
-"""``deepcee tfrecords``: the Deep-CEE training, test and redMaPPer data sets (Deep-CEE §2.2).
+"""The Deep-CEE training, test and redMaPPer data sets (Deep-CEE §2.2), as ``deepcee tfrecords``
+builds them.
 
 What it makes, from a cluster source (``--source sdss``: Wen et al. 2012 and redMaPPer from
 VizieR, SDSS DR9 images from SkyView; ``--source sim``: the embedded simulator):
@@ -12,9 +13,11 @@ VizieR, SDSS DR9 images from SkyView; ``--source sim``: the embedded simulator):
 3. Per image, a g, r, i cutout of ``--cutout-px`` (2000) pixels at 0.396 arcsec / px, centred
    at a uniform random offset of up to 270 arcsec in x and y from the BCG
    (``data_prep.deepcee_data.offsets``), cached as FITS (``data_prep.deepcee_data.cutout_cache``).
-4. The three bands resampled to ``--image-px`` (1000) pixels (``data_prep.deepcee_data.regrid``: area
-   averaging, with the WCS rescaled to match), then square-root stretched between a sky lower
-   limit and a percentile upper limit into i, r, g -> R, G, B (``data_prep.deepcee_data.stretch``) and
+4. The three bands resampled to ``--image-px`` (1000) pixels (``data_prep.deepcee_data.regrid``:
+   area averaging, with the WCS rescaled to match), then square-root stretched between a sky
+   lower limit and a percentile upper limit into i, r, g -> R, G, B
+   (``data_prep.deepcee_data.stretch``), pixels without data black: the one colour image
+   function that ``deepcee detect`` uses too (``data_prep.deepcee_data.colour_image``); then
    PNG-encoded (``data_prep.deepcee_data.png_encoding``). Resampling the flux images before the stretch,
    rather than the 8-bit picture after it as the paper's training-time resizer did, makes the
    stretch 4x cheaper and changes a pixel by about the sqrt's curvature within one original
@@ -58,8 +61,9 @@ from astropy.table import Table, vstack
 from astropy.wcs import WCS
 from tqdm import tqdm
 
-from data_prep.deepcee_data import stretch
 from data_prep.deepcee_data.box_preview import preview_png
+from data_prep.deepcee_data.colour_image import colour_image
+from data_prep.deepcee_data import stretch
 from data_prep.deepcee_data.cluster_boxes import BOX_KPC, bcg_boxes, clusters_in_image
 from data_prep.deepcee_data.cutout_cache import CutoutCache, CutoutRejected
 from data_prep.base.errors import InputError
@@ -67,42 +71,39 @@ from data_prep.base.files import (atomic_path, sha256_file, write_bytes, write_j
                              write_text)
 from data_prep.deepcee_data.offsets import COPIES, MAX_OFFSET_ARCSEC, bcg_offset, cutout_centre
 from data_prep.deepcee_data.png_encoding import encode_rgb_png
-from data_prep.deepcee_data.regrid import resize_image, resized_wcs
+from data_prep.deepcee_data.regrid import resized_wcs
 from data_prep.deepcee_data.sample_split import TEST_FRACTION, choose_clusters, split_by_cluster
+from data_prep.surveys import sdss
 
-SDSS_SCALE_ARCSEC = 0.396
-CUTOUT_PX = 2000
-IMAGE_PX = 1000
-SHARD_SIZE = 100
-MAX_BLANK_FRACTION = 0.5
 SPLITS = ("train", "test", "redmapper")
 SPLIT_NUMBER = {"train": 1, "test": 2, "redmapper": 3}
 CLASS_ID, CLASS_NAME = 1, "galaxy_cluster"
 CLUSTER_COLUMNS = ("name", "ra", "dec", "z", "bcg_rmag", "richness", "n200")
 CLUSTER_UNITS = {"ra": u.deg, "dec": u.deg, "bcg_rmag": u.mag}
-LABEL_MAP = Path(__file__).resolve().parents[1] / "pipeline_configs" / "label_map.pbtxt"
+LABEL_MAP = Path(__file__).resolve().parents[2] / "pipeline_configs" / "label_map.pbtxt"
 PREVIEW_IMAGES = {"train": 3, "test": 2, "redmapper": 1}
 PROGRESS = ".progress.json"
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """Everything that decides the bytes of the data set (recorded in the manifest)."""
+    """Everything that decides the bytes of the data set (recorded in the manifest); the
+    defaults are the paper's (§2.2) and ``deepcee tfrecords``'s."""
 
-    source: str
-    seed: int
-    n: int | None
-    cutout_px: int
-    image_px: int
-    scale_arcsec: float
-    copies: int
-    max_offset_arcsec: float
-    test_fraction: float
-    box_kpc: float
-    lower_sigma: float
-    upper_percentile: float
-    max_blank_fraction: float
-    shard_size: int
+    source: str = "sim"
+    seed: int = 0
+    n: int | None = None
+    cutout_px: int = sdss.CUTOUT_PX
+    image_px: int = 1000
+    scale_arcsec: float = sdss.PIXEL_SCALE_ARCSEC
+    copies: int = COPIES
+    max_offset_arcsec: float = MAX_OFFSET_ARCSEC
+    test_fraction: float = TEST_FRACTION
+    box_kpc: float = BOX_KPC
+    lower_sigma: float = stretch.LOWER_SIGMA
+    upper_percentile: float = stretch.UPPER_PERCENTILE
+    max_blank_fraction: float = 0.5
+    shard_size: int = 100
 
     def image_settings(self):
         """The settings that change a record's bytes (not which clusters are chosen)."""
@@ -122,73 +123,6 @@ class ImageTask:
     dy_arcsec: float
     centre_ra: float
     centre_dec: float
-
-
-def add_arguments(parser):
-    """Options of ``deepcee tfrecords``."""
-    parser.add_argument("--source", choices=("sdss", "sim"), default="sim",
-                        help="where clusters and images come from (default sim: offline)")
-    parser.add_argument("--n", type=int, default=None,
-                        help="use N clusters of the paper sample, chosen with the seed "
-                             "(default: all); also caps the redMaPPer set at N")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random step")
-    parser.add_argument("--out", default="data/deepcee", help="output directory")
-    parser.add_argument("--cache", default="data/cache",
-                        help="cache directory (cutouts in <cache>/<source>/cutouts)")
-    parser.add_argument("--cutout-px", type=int, default=CUTOUT_PX,
-                        help="cutout side at 0.396 arcsec/px (paper: 2000)")
-    parser.add_argument("--image-px", type=int, default=IMAGE_PX,
-                        help="side of the encoded image (paper: 1000)")
-    parser.add_argument("--copies", type=int, default=COPIES,
-                        help="offset copies per training/test cluster (paper: 4)")
-    parser.add_argument("--max-offset", type=float, default=MAX_OFFSET_ARCSEC,
-                        help="largest BCG offset from the image centre in x and y, arcsec "
-                             "(paper: 270)")
-    parser.add_argument("--test-fraction", type=float, default=TEST_FRACTION,
-                        help="fraction of clusters in the test split (paper: 204/1988)")
-    parser.add_argument("--box-kpc", type=float, default=BOX_KPC,
-                        help="half-side of the ground-truth box, projected kpc (default 250)")
-    parser.add_argument("--lower-sigma", type=float, default=stretch.LOWER_SIGMA,
-                        help="stretch lower limit = sky median + this x sky sigma (default 0)")
-    parser.add_argument("--upper-percentile", type=float, default=stretch.UPPER_PERCENTILE,
-                        help="stretch upper limit = this percentile of the band (default 99.5)")
-    parser.add_argument("--max-blank", type=float, default=MAX_BLANK_FRACTION,
-                        help="reject a cutout with more than this fraction of NaN or zero "
-                             "pixels in a band (default 0.5)")
-    parser.add_argument("--shard-size", type=int, default=SHARD_SIZE,
-                        help="records per TFRecord shard (default 100)")
-
-
-def settings_from_args(args):
-    """Check the options; raise :class:`InputError` for impossible ones."""
-    checks = [
-        (args.n is None or args.n >= 1, f"--n {args.n}: give at least 1 cluster"),
-        (args.cutout_px >= 16, f"--cutout-px {args.cutout_px}: give at least 16 pixels"),
-        (1 <= args.image_px <= args.cutout_px,
-         f"--image-px {args.image_px}: give 1 to --cutout-px ({args.cutout_px}) pixels"),
-        (args.copies >= 1, f"--copies {args.copies}: give at least 1"),
-        (args.max_offset >= 0, f"--max-offset {args.max_offset}: give a value >= 0 arcsec"),
-        (0 <= args.test_fraction < 1, f"--test-fraction {args.test_fraction}: give 0 to <1"),
-        (args.box_kpc > 0, f"--box-kpc {args.box_kpc}: give a positive size"),
-        (0 < args.upper_percentile <= 100,
-         f"--upper-percentile {args.upper_percentile}: give a percentile in (0, 100]"),
-        (0 <= args.max_blank <= 1, f"--max-blank {args.max_blank}: give a fraction 0..1"),
-        (args.shard_size >= 1, f"--shard-size {args.shard_size}: give at least 1"),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise InputError(message)
-    half_image_arcsec = args.cutout_px * SDSS_SCALE_ARCSEC / 2
-    if args.max_offset >= half_image_arcsec:
-        raise InputError(f"--max-offset {args.max_offset} arcsec puts the BCG outside a "
-                         f"{args.cutout_px} px cutout ({half_image_arcsec:.0f} arcsec "
-                         "half-side): lower it or raise --cutout-px")
-    return Settings(source=args.source, seed=args.seed, n=args.n, cutout_px=args.cutout_px,
-                    image_px=args.image_px, scale_arcsec=SDSS_SCALE_ARCSEC,
-                    copies=args.copies, max_offset_arcsec=args.max_offset,
-                    test_fraction=args.test_fraction, box_kpc=args.box_kpc,
-                    lower_sigma=args.lower_sigma, upper_percentile=args.upper_percentile,
-                    max_blank_fraction=args.max_blank, shard_size=args.shard_size)
 
 
 def open_source(name, cache_dir, seed):
@@ -239,33 +173,13 @@ def shard_fingerprint(settings, split, table_sha, tasks):
     return hashlib.sha256(json.dumps(content, default=repr).encode()).hexdigest()
 
 
-def prepared_band(image, size_px, max_blank_fraction):
-    """Check one band and resample it to ``size_px``.
-
-    Returns
-    -------
-    resampled : (size_px, size_px) float32
-    blank : (size_px, size_px) bool or None
-        Resampled footprint of the NaN pixels (painted black after the stretch), None if
-        there are none. NaN pixels are filled with the band's median before resampling, so
-        they do not spread.
-
-    Raises
-    ------
-    CutoutRejected
-        More than ``max_blank_fraction`` of the pixels are NaN or exactly zero.
-    """
-    nan = np.isnan(image)
-    n_nan = int(np.count_nonzero(nan))
-    n_blank = image.size - int(np.count_nonzero(image)) + n_nan  # zeros + NaN (NaN != 0)
-    if n_blank > max_blank_fraction * image.size:
+def check_band(image, max_blank_fraction):
+    """Refuse a band with more than ``max_blank_fraction`` of its pixels NaN or exactly zero
+    (outside the survey footprint): :class:`CutoutRejected`."""
+    n_blank = image.size - int(np.count_nonzero(image)) + int(np.count_nonzero(np.isnan(image)))
+    if n_blank > max_blank_fraction * image.size:  # zeros + NaN (NaN != 0)
         raise CutoutRejected(f"{n_blank / image.size:.0%} of pixels NaN or zero "
                              "(outside the survey footprint)")
-    if not n_nan:
-        return resize_image(image, size_px), None
-    filled = np.where(nan, np.nanmedian(image[::4, ::4]), image).astype(np.float32)
-    mask = resize_image(nan.astype(np.float32), size_px) > 0.5
-    return resize_image(filled, size_px), mask
 
 
 def wcs_header_text(wcs, size_px):
@@ -288,24 +202,19 @@ def make_record(task, split, index, clusters, cache, settings):
     from data_prep.deepcee_data.tfrecord_schema import encode_example
     bands = cache.load(task.name, task.copy, task.centre_ra, task.centre_dec,
                        settings.cutout_px, settings.scale_arcsec)
-    resampled, blank = {}, None
     for band, (data, _) in bands.items():
         if data.shape != (settings.cutout_px, settings.cutout_px):
             raise CutoutRejected(f"band {band} is {data.shape[1]} x {data.shape[0]} px, "
                                  f"expected {settings.cutout_px} x {settings.cutout_px}")
         try:
-            resampled[band], mask = prepared_band(data, settings.image_px,
-                                                  settings.max_blank_fraction)
+            check_band(data, settings.max_blank_fraction)
         except CutoutRejected as error:
             raise CutoutRejected(f"band {band}: {error}") from None
-        if mask is not None:
-            blank = mask if blank is None else blank | mask
     try:
-        rgb, _ = stretch.rgb_image(resampled, settings.lower_sigma, settings.upper_percentile)
+        rgb, _ = colour_image({band: data for band, (data, _) in bands.items()},
+                              settings.image_px, settings.lower_sigma, settings.upper_percentile)
     except ValueError as error:
         raise CutoutRejected(f"stretch failed: {error}") from None
-    if blank is not None:
-        rgb[blank] = 0
     try:
         wcs = WCS(bands["r"][1]).celestial
     except (ValueError, KeyError, MemoryError) as error:
@@ -466,12 +375,12 @@ def plan_shards(plans, settings):
     return jobs
 
 
-def run(args):
-    """Build the data set; print a summary. Returns 0."""
+def build(settings, out, cache_dir):
+    """Build the data set in ``out`` (resuming: finished shards are kept), with cutouts
+    cached under ``cache_dir/<source>/cutouts``; print a summary."""
     started = time.perf_counter()
-    settings = settings_from_args(args)
-    out = Path(args.out)
-    source = open_source(settings.source, Path(args.cache), settings.seed)
+    out, cache_dir = Path(out), Path(cache_dir)
+    source = open_source(settings.source, cache_dir, settings.seed)
     paper_sample, cut_report = source.paper_sample()
     redmapper = standard_clusters(source.redmapper_sample(exclude=paper_sample))
     sample = choose_clusters(standard_clusters(paper_sample), settings.n, settings.seed)
@@ -483,7 +392,7 @@ def run(args):
              for split, (table, copies) in tables.items()}
     jobs = plan_shards(plans, settings)
 
-    cache = CutoutCache(Path(args.cache) / settings.source / "cutouts", source)
+    cache = CutoutCache(cache_dir / settings.source / "cutouts", source)
     remove_stale_temporaries(cache.folder)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -516,7 +425,6 @@ def run(args):
     shards = [progress[job.name] for job in jobs]
     finish_outputs(out, settings, plans, shards, cut_report)
     print_summary(out, settings, plans, shards, reused, time.perf_counter() - started)
-    return 0
 
 
 def finish_outputs(out, settings, plans, shards, cut_report):

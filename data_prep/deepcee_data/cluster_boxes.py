@@ -16,16 +16,11 @@ an image of ``n`` pixels is ``(p + 0.5) / n``.
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.wcs.utils import proj_plane_pixel_scales
 
+from data_prep.base.celestial import pixel_scale_arcsec
 from data_prep.base.cosmology import arcsec_for_kpc
 
 BOX_KPC = 250.0
-
-
-def pixel_scale_arcsec(wcs):
-    """Mean pixel scale (arcsec / px) of a celestial WCS."""
-    return float(np.mean(proj_plane_pixel_scales(wcs.celestial)) * 3600.0)
 
 
 def clusters_in_image(wcs, size_px, ra_deg, dec_deg):

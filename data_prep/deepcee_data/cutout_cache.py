@@ -24,7 +24,8 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 
 from data_prep.base.files import write_fits
-from data_prep.surveys.service import CorruptFileError, NoCoverageError
+from data_prep.base.errors import CorruptFileError, NoCoverageError
+from data_prep.base.fits_reader import read_fits_image
 
 BANDS = ("g", "r", "i")
 _REQUEST_CARDS = ("REQ_RA", "REQ_DEC", "REQ_NPIX", "REQ_SCAL")
@@ -126,15 +127,8 @@ class CutoutCache:
         if not path.exists():
             raise CutoutRejected(f"{path} is missing")
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", AstropyUserWarning)  # "may have been truncated"
-                with fits.open(path, memmap=False) as hdul:
-                    data = np.asarray(hdul[0].data, dtype=np.float32)
-                    header = hdul[0].header
-        except (OSError, ValueError, TypeError, IndexError, Warning) as error:
-            raise CutoutRejected(f"{path}: unreadable or truncated FITS "
-                                 f"({type(error).__name__}: {error}); delete it to fetch "
-                                 "it again") from None
-        if data.ndim != 2:
-            raise CutoutRejected(f"{path}: no 2-D image (shape {data.shape})")
-        return data, header
+            return read_fits_image(path, require_celestial_wcs=False)
+        except CorruptFileError as error:
+            raise CutoutRejected(f"{error}; delete it to fetch it again") from None
+        except NoCoverageError as error:
+            raise CutoutRejected(str(error)) from None

@@ -28,6 +28,6 @@ nebulosity
 star_clusters
     ``simulate_kband_field``: K-band fields with an embedded cluster (StellarVAE §II).
 gallery
-    The ``deepcee sim-gallery`` verb (PNGs to look at); ``stellarvae sim-gallery`` is
-    :mod:`stellarvae.sim_gallery`.
+    PNGs to look at, for both sim-gallery verbs (``deepcee sim-gallery`` and
+    ``stellarvae sim-gallery``).
 """

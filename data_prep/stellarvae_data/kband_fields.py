@@ -17,17 +17,17 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
-from astropy.wcs.utils import proj_plane_pixel_scales
 
 from data_prep.surveys import catalogues
 from data_prep.base.errors import InputError
 from data_prep.base.files import write_fits, write_table
-from data_prep.surveys.service import CorruptFileError, read_fits_image
+from data_prep.base.celestial import pixel_scale_arcsec
+from data_prep.base.errors import CorruptFileError
+from data_prep.base.fits_reader import celestial_wcs, read_fits_image
+from data_prep.surveys.service import CachedImage
 
 SOURCES = ("2mass", "ukidss", "sim")
 
-_TABLE_FORMATS = {".ecsv": "ascii.ecsv", ".fits": "fits", ".fit": "fits", ".fts": "fits",
-                  ".vot": "votable", ".xml": "votable", ".csv": "ascii.csv"}
 _RA_NAMES = ("ra", "RA", "RAJ2000", "_RAJ2000", "RA_ICRS", "RAdeg", "ra_deg")
 _DEC_NAMES = ("dec", "DEC", "Dec", "DEJ2000", "_DEJ2000", "DE_ICRS", "DEdeg", "dec_deg")
 _KMAG_NAMES = ("kmag", "Kmag", "kAperMag3", "K_1AperMag3", "k_m")
@@ -63,12 +63,6 @@ class KBandField:
         return pixel_scale_arcsec(self.wcs)
 
 
-def pixel_scale_arcsec(wcs):
-    """Mean pixel side of a celestial WCS, arcsec (geometric mean of the two axes)."""
-    scales = proj_plane_pixel_scales(wcs.celestial) * u.Unit(wcs.celestial.wcs.cunit[0] or "deg")
-    return float(np.sqrt(np.prod(scales.to_value(u.arcsec))))
-
-
 def read_kband_image(path):
     """The 2-D image and celestial WCS of a FITS file (the image may sit in any HDU).
 
@@ -78,11 +72,8 @@ def read_kband_image(path):
         No such file, unreadable or truncated FITS, no 2-D image, no celestial WCS, or an
         image with no data (all NaN or zero).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file; give a K-band FITS image")
     data, header = read_fits_image(path)
-    return data, WCS(header, naxis=2).celestial
+    return data, celestial_wcs(header)
 
 
 def _column(table, names):
@@ -110,7 +101,7 @@ def read_star_catalog(path):
     if not path.is_file():
         raise InputError(f"{path}: no such file; give a star table (ECSV, FITS or VOTable)")
     try:
-        table = Table.read(path, format=_TABLE_FORMATS.get(path.suffix.lower()))
+        table = Table.read(path)  # astropy guesses the format from the suffix or content
     except Exception as error:  # astropy's readers raise many types for a bad file
         raise InputError(f"{path}: not a readable table ({type(error).__name__}: "
                          f"{str(error).splitlines()[0] if str(error) else ''}); "
@@ -198,20 +189,22 @@ def load_kband_field(source, ra_deg, dec_deg, size_arcmin, cache_dir, seed=0, re
     truth = None
     if source == "2mass":
         from data_prep.surveys import skyview, vizier
-        image_path = skyview.twomass_k_image(ra_deg, dec_deg, size_arcmin, cache_dir, retry)
+        image = skyview.twomass_k_image(ra_deg, dec_deg, size_arcmin, cache_dir, retry)
         stars = catalogues.twomass_stars(
             vizier.twomass_sources(ra_deg, dec_deg, size_arcmin, cache_dir, retry))
     elif source == "ukidss":
         from data_prep.surveys import ukidss
-        image_path = ukidss.k_image(ra_deg, dec_deg, size_arcmin, cache_dir, retry)
+        image = ukidss.k_image(ra_deg, dec_deg, size_arcmin, cache_dir, retry)
         stars = catalogues.ukidss_stars(
             ukidss.gps_sources(ra_deg, dec_deg, size_arcmin, cache_dir, retry))
     elif source == "sim":
         image_path, catalog_path, truth_path = _simulated_files(ra_deg, dec_deg, size_arcmin,
                                                                 seed, cache_dir)
+        image = CachedImage(image_path, *read_fits_image(image_path))
         stars = read_star_catalog(catalog_path)
         truth = Table.read(truth_path, format="ascii.ecsv")
     else:
         raise InputError(f"unknown K-band source {source!r}: use one of {', '.join(SOURCES)}")
-    image, wcs = read_kband_image(image_path)
-    return KBandField(image, wcs, _stars_inside(stars, wcs, image.shape), truth, Path(image_path))
+    wcs = celestial_wcs(image.header)
+    return KBandField(image.data, wcs, _stars_inside(stars, wcs, image.data.shape), truth,
+                      Path(image.path))

@@ -5,19 +5,20 @@ size / 2) and trains one VAE per size with a Bernoulli decoder, whose targets mu
 [0, 1]. The paper does not say how pixels were scaled; this module does it in up to three
 steps:
 
-* :func:`subtract_diffuse_background` (an option beyond the paper, on by default in
-  ``stellarvae``) -- subtracts a running median of ``width_px`` pixels, which removes the sky
-  and nebular emission on scales larger than a few PSF widths and keeps the point sources. Without
-  it, patchy nebulosity, brighter than the cluster's stars, decides the VAE's latent space and
-  the GMM labels nebula, not cluster (seen on the simulator's default fields).
+* :func:`subtract_diffuse_background` (an option beyond the paper, off by default in
+  ``stellarvae``; ``--background-px 9`` turns it on) -- subtracts a running median of
+  ``width_px`` pixels, which removes the sky and nebular emission on scales larger than a few
+  PSF widths and keeps the point sources. Without it, patchy nebulosity, brighter than the
+  cluster's stars, can decide the VAE's latent space so that the GMM labels nebula, not
+  cluster (seen on the simulator's default fields).
 * :func:`scale_to_unit` -- per-image robust scaling. Pixels are clipped to the
   ``[low_percentile, high_percentile]`` percentiles of the finite pixels (default 1 and 99.5)
   and mapped linearly onto [0, 1]. Blank pixels (NaN, inf) become 0 (the low clip level)
   and are reported in a mask, so a patch that is mostly blank can be dropped.
 * :func:`extract_patches` -- every ``size`` x ``size`` window on a grid of stride
-  ``size * (1 - overlap)``, starting at pixel (0, 0); windows that would cross the far edge are
+  ``size * (1 - OVERLAP)``, starting at pixel (0, 0); windows that would cross the far edge are
   not made (the last row/column of pixels may be uncovered). Patches whose blank fraction
-  exceeds ``max_blank_fraction`` (default 0.5) are dropped.
+  exceeds ``MAX_BLANK_FRACTION`` (0.5) are dropped.
 """
 from dataclasses import dataclass
 
@@ -25,6 +26,10 @@ import numpy as np
 from scipy import ndimage
 
 PATCH_SIZES = (8, 16, 32, 64)
+OVERLAP = 0.5
+"""Fraction of a patch shared with its neighbour (paper: 50 %, stride = size / 2)."""
+MAX_BLANK_FRACTION = 0.5
+"""Largest fraction of blank pixels a kept patch may have."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ def patch_corners(length, size, stride):
     return np.arange(0, length - size + 1, stride)
 
 
-def extract_patches(scaled, size, overlap=0.5, blank=None, max_blank_fraction=0.5):
+def extract_patches(scaled, size, blank=None):
     """Cut a scaled image into overlapping square patches (paper §IV).
 
     Parameters
@@ -129,20 +134,16 @@ def extract_patches(scaled, size, overlap=0.5, blank=None, max_blank_fraction=0.
         Image already in [0, 1] (see :func:`scale_to_unit`).
     size : int
         Patch side in pixels (the paper uses 8, 16, 32, 64).
-    overlap : float
-        Fraction of a patch shared with its neighbour; 0.5 gives stride = size / 2.
     blank : ndarray of bool, optional
-        Blank-pixel mask of the image; patches with more than ``max_blank_fraction`` blank
-        pixels are dropped.
-    max_blank_fraction : float
-        Largest blank fraction a kept patch may have.
+        Blank-pixel mask of the image; patches with more than :data:`MAX_BLANK_FRACTION`
+        blank pixels are dropped.
 
     Returns
     -------
     Patches
     """
     scaled = np.asarray(scaled, dtype=np.float32)
-    stride = max(1, int(round(size * (1.0 - overlap))))
+    stride = max(1, int(round(size * (1.0 - OVERLAP))))
     ys = patch_corners(scaled.shape[0], size, stride)
     xs = patch_corners(scaled.shape[1], size, stride)
     rows, cols = (grid.ravel() for grid in np.meshgrid(ys, xs, indexing="ij"))
@@ -150,7 +151,7 @@ def extract_patches(scaled, size, overlap=0.5, blank=None, max_blank_fraction=0.
     pixels = windows[rows, cols]
     if blank is not None and len(rows):
         blank_windows = np.lib.stride_tricks.sliding_window_view(blank, (size, size))
-        keep = blank_windows[rows, cols].mean(axis=(1, 2)) <= max_blank_fraction
+        keep = blank_windows[rows, cols].mean(axis=(1, 2)) <= MAX_BLANK_FRACTION
         rows, cols, pixels = rows[keep], cols[keep], pixels[keep]
     return Patches(pixels=np.ascontiguousarray(pixels, dtype=np.float32), rows=rows, cols=cols,
                    size=int(size), stride=stride, image_shape=tuple(scaled.shape))

@@ -27,14 +27,14 @@ import urllib.error
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import requests
 from astropy.io import fits, votable
-from astropy.utils.exceptions import AstropyUserWarning
-from astropy.wcs import WCS
 
-from data_prep.base.errors import InputError
+from data_prep.base.errors import CorruptFileError, InputError
+from data_prep.base.fits_reader import read_fits_image
 from data_prep.base.files import write_bytes
 
 log = logging.getLogger(__name__)
@@ -42,12 +42,12 @@ log = logging.getLogger(__name__)
 OFFLINE_HINT = "check the network or use SOURCE=sim"
 
 
-class CorruptFileError(InputError):
-    """A cached or downloaded file that cannot be read completely (truncated, not FITS)."""
+class CachedImage(NamedTuple):
+    """A FITS image in a survey's cache: its path, float32 image and header."""
 
-
-class NoCoverageError(InputError):
-    """A survey image with no data (all NaN or all zero): the position is outside the footprint."""
+    path: Path
+    data: np.ndarray
+    header: fits.Header
 
 
 class ServiceAnswerError(Exception):
@@ -281,8 +281,9 @@ class SurveyService:
 
         Returns
         -------
-        pathlib.Path
-            ``path``, holding a readable FITS image with a celestial WCS.
+        CachedImage
+            ``path``, holding a readable FITS image with a celestial WCS, and its image and
+            header as read (once) to check it.
 
         Raises
         ------
@@ -295,16 +296,14 @@ class SurveyService:
         path = Path(path)
         if path.exists():
             try:
-                read_fits_image(path)
-                return path
+                return CachedImage(path, *read_fits_image(path))
             except CorruptFileError as error:
                 log.warning("%s; downloading it again", error)
                 path.unlink()
         for attempt in range(2):  # a transfer cut short is fetched once more, then reported
             write_bytes(path, self.call(what, download))
             try:
-                read_fits_image(path)
-                return path
+                return CachedImage(path, *read_fits_image(path))
             except CorruptFileError as error:
                 path.unlink()
                 if attempt == 1:
@@ -337,62 +336,3 @@ def parse_votable(data, source="service answer"):
         raise
     except Exception as error:  # the VOTable parser raises many types for a damaged file
         raise ServiceAnswerError(f"{source} is not a readable VOTable ({error})") from None
-
-
-def _fits_image_hdu(hdul):
-    """The first HDU of ``hdul`` that holds a 2-D image (or a cube with one plane)."""
-    for hdu in hdul:
-        if isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)) and \
-                hdu.data is not None and np.squeeze(hdu.data).ndim == 2:
-            return hdu
-    return None
-
-
-def read_fits_image(path):
-    """Read a 2-D FITS image completely and check it; nothing truncated is ever returned.
-
-    Parameters
-    ----------
-    path : path
-
-    Returns
-    -------
-    data : numpy.ndarray
-        float32 image, 2-D.
-    header : astropy.io.fits.Header
-        The header of the HDU that holds the image.
-
-    Raises
-    ------
-    CorruptFileError
-        Missing, truncated or unreadable file, no 2-D image, or no celestial WCS.
-    NoCoverageError
-        Every pixel NaN, or every pixel zero: outside the survey footprint.
-    """
-    path = Path(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", AstropyUserWarning)  # "File may have been truncated"
-            warnings.simplefilter("error", fits.verify.VerifyWarning)
-            with fits.open(path, memmap=False) as hdul:
-                hdul.verify("exception")
-                hdu = _fits_image_hdu(hdul)
-                if hdu is None:
-                    raise CorruptFileError(f"{path}: no 2-D image in any HDU; "
-                                           "give a FITS file with one image")
-                data = np.asarray(np.squeeze(hdu.data), dtype=np.float32)
-                header = hdu.header.copy()
-    except CorruptFileError:
-        raise
-    except (OSError, ValueError, TypeError, IndexError, Warning, fits.verify.VerifyError) as error:
-        raise CorruptFileError(f"{path}: unreadable or truncated FITS ({_reason(error)}); "
-                               "re-download or replace the file") from None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SIP / obsolete keyword notes are not our concern here
-        if not WCS(header, naxis=2).has_celestial:
-            raise CorruptFileError(f"{path} has no celestial WCS; give an image with "
-                                   "RA/Dec WCS keywords (CTYPE1/2, CRVAL, CRPIX, CDELT or CD)")
-    finite = np.isfinite(data)
-    if not finite.any() or not np.any(data[finite] != 0):
-        raise NoCoverageError(f"{path}: image is all NaN or zero (outside the survey footprint)")
-    return data, header

@@ -10,11 +10,10 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 
 from data_prep.base.errors import InputError
-from data_prep.surveys.service import ServiceAnswerError, SurveyService, read_fits_image
+from data_prep.surveys import sdss
+from data_prep.surveys.service import ServiceAnswerError, SurveyService
 
 SDSS_SURVEYS = {"g": "SDSSg", "r": "SDSSr", "i": "SDSSi"}
-SDSS_SCALE_ARCSEC = 0.396     # SDSS imaging camera pixel (Deep-CEE §2.2)
-SDSS_SIZE_PX = 2000           # Deep-CEE cutout side, pixels
 TWOMASS_K_SURVEY = "2MASS-K"
 
 
@@ -23,8 +22,8 @@ def _file_name(ra_deg, dec_deg, size_px, scale_arcsec):
     return f"{ra_deg:010.6f}{dec_deg:+010.6f}_{size_px}px_{scale_arcsec:g}as.fits"
 
 
-def image_path(survey, ra_deg, dec_deg, size_px, scale_arcsec, cache_dir, retry=None,
-               skyview=None):
+def cached_image(survey, ra_deg, dec_deg, size_px, scale_arcsec, cache_dir, retry=None,
+                 skyview=None):
     """A SkyView image (TAN, ``size_px`` square at ``scale_arcsec``), cached as FITS.
 
     Parameters
@@ -45,8 +44,9 @@ def image_path(survey, ra_deg, dec_deg, size_px, scale_arcsec, cache_dir, retry=
 
     Returns
     -------
-    pathlib.Path
-        The cached FITS file (checked: complete, 2-D, celestial WCS, not empty).
+    data_prep.surveys.service.CachedImage
+        The cached FITS file (checked: complete, 2-D, celestial WCS, not empty), its image
+        and header.
     """
     if skyview is None:
         from astroquery.skyview import SkyView as skyview
@@ -68,7 +68,7 @@ def image_path(survey, ra_deg, dec_deg, size_px, scale_arcsec, cache_dir, retry=
     return service.cached_fits(path, download, what)
 
 
-def sdss_cutout(ra_deg, dec_deg, cache_dir, size_px=SDSS_SIZE_PX, scale_arcsec=SDSS_SCALE_ARCSEC,
+def sdss_cutout(ra_deg, dec_deg, cache_dir, size_px=sdss.CUTOUT_PX, scale_arcsec=sdss.PIXEL_SCALE_ARCSEC,
                 bands=("g", "r", "i"), retry=None, skyview=None):
     """SDSS cutouts in ``bands`` around one position (Deep-CEE §2.2).
 
@@ -89,10 +89,9 @@ def sdss_cutout(ra_deg, dec_deg, cache_dir, size_px=SDSS_SIZE_PX, scale_arcsec=S
         raise InputError(f"SDSS band(s) {', '.join(unknown)} not available: use g, r, i")
     cutout = {}
     for band in bands:
-        path = image_path(SDSS_SURVEYS[band], ra_deg, dec_deg, size_px, scale_arcsec, cache_dir,
-                          retry, skyview)
-        data, header = read_fits_image(path)
-        cutout[band] = fits.PrimaryHDU(data, header=header)
+        image = cached_image(SDSS_SURVEYS[band], ra_deg, dec_deg, size_px, scale_arcsec,
+                             cache_dir, retry, skyview)
+        cutout[band] = fits.PrimaryHDU(image.data, header=image.header)
     return cutout
 
 
@@ -104,5 +103,5 @@ def twomass_k_image(ra_deg, dec_deg, size_arcmin, cache_dir, retry=None, skyview
     callers take the true scale from the file's WCS, never from this number.
     """
     size_px = max(1, int(round(size_arcmin * 60.0 / scale_arcsec)))
-    return image_path(TWOMASS_K_SURVEY, ra_deg, dec_deg, size_px, scale_arcsec, cache_dir,
-                      retry, skyview)
+    return cached_image(TWOMASS_K_SURVEY, ra_deg, dec_deg, size_px, scale_arcsec, cache_dir,
+                        retry, skyview)

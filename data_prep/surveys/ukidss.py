@@ -55,8 +55,9 @@ def k_image(ra_deg, dec_deg, size_arcmin, cache_dir, retry=None, ukidss=None):
 
     Returns
     -------
-    pathlib.Path
-        The cached FITS file (checked: complete, 2-D, celestial WCS, not empty).
+    data_prep.surveys.service.CachedImage
+        The cached FITS file (checked: complete, 2-D, celestial WCS, not empty), its image
+        and header.
     """
     if not 0 < size_arcmin <= MAX_WIDTH_ARCMIN:
         raise InputError(f"UKIDSS cut-out side {size_arcmin} arcmin: the WSA serves 0 to "

@@ -5,14 +5,15 @@ from data_prep.base.command_line import dispatch
 
 VERBS = {
     "check-config": ("deepcee.cli.check_config", "parse a pipeline config and print a summary"),
-    "tfrecords": ("data_prep.deepcee_data.builder", "build the Deep-CEE TFRecord data set"),
-    "sim-gallery": ("data_prep.sim.gallery", "write PNGs of simulated SDSS cluster fields"),
-    "train": ("deepcee.training.train", "train Faster R-CNN from a pipeline config"),
-    "export": ("deepcee.serving.export", "export a trained checkpoint as a SavedModel"),
-    "detect": ("deepcee.serving.detect", "find clusters in FITS g,r,i triplets or colour images"),
-    "evaluate": ("deepcee.evaluation.evaluate", "precision / recall / F1 over thresholds (paper §3)"),
-    "candidates": ("deepcee.evaluation.candidates", "false positives as a cross-matched candidate list"),
-    "injection-recovery": ("deepcee.evaluation.injection_recovery",
+    "tfrecords": ("deepcee.cli.tfrecords", "build the Deep-CEE TFRecord data set"),
+    "sim-gallery": ("deepcee.cli.sim_gallery", "write PNGs of simulated SDSS cluster fields"),
+    "train": ("deepcee.cli.train", "train Faster R-CNN from a pipeline config"),
+    "export": ("deepcee.cli.export", "export a trained checkpoint as a SavedModel"),
+    "detect": ("deepcee.cli.detect", "find clusters in FITS g,r,i triplets or colour images"),
+    "scan": ("deepcee.cli.scan", "scan a survey region on Dask into a cross-matched catalogue"),
+    "evaluate": ("deepcee.cli.evaluate", "precision / recall / F1 over thresholds (paper §3)"),
+    "candidates": ("deepcee.cli.candidates", "false positives as a cross-matched candidate list"),
+    "injection-recovery": ("deepcee.cli.injection_recovery",
                            "completeness vs redshift and richness on the simulator"),
 }
 

@@ -18,18 +18,20 @@ at z = 0.15) and finds 3 of the 8 in Wen et al. Here, for each evaluated split:
 Catalogues: ``--source sim`` reads the simulator's raw Wen and redMaPPer tables
 (``MockSky.wen_table()`` / ``.redmapper_table()``, the seed of the data set's manifest);
 ``--source sdss`` the whole VizieR tables (``data_prep.surveys.vizier``, cached in ``--cache``).
+The command line is ``deepcee.cli.candidates``.
 """
 import json
 from pathlib import Path
 
 import astropy.units as u
 import numpy as np
-from astropy.coordinates import SkyCoord
+from astropy.coordinates import SkyCoord, search_around_sky
 from astropy.table import Table
 
-from data_prep.surveys import catalogues
+from data_prep.base import regions
 from data_prep.base.errors import InputError
 from data_prep.base.files import write_json, write_table, write_text
+from data_prep.surveys import catalogues
 from deepcee.evaluation import plots as eval_plots
 
 SEARCH_RADIUS_ARCMIN = 1.61
@@ -41,27 +43,6 @@ CATALOGUES = {
     "wen": (catalogues.WEN_COLUMNS, "WHL", "zph"),
     "redmapper": (catalogues.REDMAPPER_COLUMNS, "Name", "zlambda"),
 }
-
-
-def add_arguments(parser):
-    parser.add_argument("--eval", default="runs/deepcee/eval",
-                        help="output dir of `deepcee evaluate` (holds <split>/detections.ecsv)")
-    parser.add_argument("--data", default="data/deepcee",
-                        help="TFRecord dir (for stamps, and the seed in manifest.json)")
-    parser.add_argument("--threshold", type=float, default=0.7,
-                        help="score threshold (paper §3.2: 0.7, the redMaPPer best F1)")
-    parser.add_argument("--source", choices=("sim", "sdss"), required=True,
-                        help="catalogues to cross-match: the simulator's or VizieR's")
-    parser.add_argument("--out", default="runs/deepcee/candidates", help="writes <out>/<split>/")
-    parser.add_argument("--split", action="append",
-                        help="evaluated split (repeatable; default: every one in --eval)")
-    parser.add_argument("--radius-arcmin", type=float, default=SEARCH_RADIUS_ARCMIN,
-                        help="cross-match and merge radius (arcmin)")
-    parser.add_argument("--z-range", type=float, nargs=2, default=Z_RANGE,
-                        metavar=("ZMIN", "ZMAX"), help="catalogue redshift range (exclusive)")
-    parser.add_argument("--cache", default="data/cache", help="survey cache (--source sdss)")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="simulator seed (default: the data set's manifest, else 0)")
 
 
 def standard_reference(raw, catalogue, z_range=Z_RANGE):
@@ -99,25 +80,28 @@ def reference_catalogues(source, cache_dir, seed, z_range=Z_RANGE):
 def merge_image_fps(fps, radius_arcmin):
     """Keep, per image, the highest-scoring FP of each group within ``radius_arcmin``.
 
-    ``fps`` has ``image, score, ra, dec``. Returns the kept rows (score order within an image)
-    with ``n_boxes``: how many FPs each stands for.
+    In decreasing score, each FP not yet taken takes the untaken FPs of its image within
+    ``radius_arcmin`` (arcmin) of it. ``fps`` has ``image, score, ra, dec`` (deg). Returns the
+    takers (by image, then decreasing score) with ``n_boxes``: how many FPs each stands for.
     """
-    kept, counts = [], []
-    for image in np.unique(fps["image"]):
-        rows = fps[fps["image"] == image]
-        rows = rows[np.argsort(-np.asarray(rows["score"]), kind="stable")]
+    rows = fps[np.lexsort((-np.asarray(fps["score"]), np.asarray(fps["image"])))]
+    owner = np.full(len(rows), -1)
+    if len(rows):
         coords = SkyCoord(rows["ra"], rows["dec"], unit="deg")
-        owner = np.full(len(rows), -1)
-        for i in range(len(rows)):
-            if owner[i] >= 0:
-                continue
-            owner[i] = i
-            near = (coords[i].separation(coords).arcmin <= radius_arcmin) & (owner < 0)
-            owner[near] = i
-            kept.append(rows[i])
-            counts.append(int(np.sum(owner == i)))
-    out = Table(rows=kept, names=fps.colnames) if kept else fps[:0].copy()
-    out["n_boxes"] = np.asarray(counts, int)
+        first, second, separation, _ = search_around_sky(coords, coords,
+                                                         radius_arcmin * u.arcmin)
+        image = np.asarray(rows["image"])
+        pair = (separation.arcmin <= radius_arcmin) & (image[first] == image[second])
+        order = np.argsort(first[pair], kind="stable")
+        first, second = first[pair][order], second[pair][order]
+        neighbours = np.split(second, np.searchsorted(first, np.arange(1, len(rows))))
+        for i, near in enumerate(neighbours):
+            if owner[i] < 0:
+                owner[i] = i
+                owner[near[owner[near] < 0]] = i
+    kept = np.flatnonzero(owner == np.arange(len(rows)))
+    out = rows[kept]
+    out["n_boxes"] = np.bincount(owner, minlength=len(rows))[kept]
     return out
 
 
@@ -146,16 +130,15 @@ def cross_match(candidates, references, radius_arcmin):
 
 
 def region_text(candidates, radius_arcmin):
-    """ds9 region file: fk5 circles of the search radius, labelled with the candidate id."""
-    lines = ["# Region file format: DS9 version 4.1",
-             "# Deep-CEE candidates: red = no Wen et al. / redMaPPer cluster within "
-             f"{radius_arcmin:g} arcmin, green = known",
-             "global font=\"helvetica 10 normal\"", "fk5"]
-    for row in candidates:
-        colour = "green" if row["known"] else "red"
-        lines.append(f"circle({row['ra']:.6f},{row['dec']:.6f},{radius_arcmin * 60:.2f}\") "
-                     f"# color={colour} text={{{row['id']} {row['score']:.2f}}}")
-    return "\n".join(lines) + "\n"
+    """ds9 region file: fk5 circles of the search radius (arcmin), labelled with the candidate
+    id and score; red unknown, green known."""
+    centres = SkyCoord(candidates["ra"], candidates["dec"], unit="deg", frame="fk5")
+    circles = [regions.sky_circle(centre, radius_arcmin * 60.0,
+                                  f"{row['id']} {row['score']:.2f}",
+                                  "green" if row["known"] else "red")
+               for centre, row in zip(centres, candidates)]
+    return regions.ds9_text(circles, [f"Deep-CEE candidates: red = no Wen et al. / redMaPPer "
+                                      f"cluster within {radius_arcmin:g} arcmin, green = known"])
 
 
 def write_stamps(candidates, record_paths, stamp_dir):
@@ -211,36 +194,26 @@ def data_seed(data_dir, source, seed):
     return int(content.get("seed", 0)) if seed is None else seed
 
 
-def run(args):
-    if not 0.0 <= args.threshold <= 1.0:
-        raise InputError(f"--threshold {args.threshold} is not a score in [0, 1]")
-    eval_root = Path(args.eval)
-    names = args.split or sorted(p.parent.name for p in eval_root.glob("*/detections.ecsv"))
-    if not names:
-        raise InputError(f"no <split>/detections.ecsv in {eval_root}: run `deepcee evaluate`")
-    for name in names:
-        if not (eval_root / name / "detections.ecsv").is_file():
-            raise InputError(f"{eval_root / name}/detections.ecsv missing: run `deepcee evaluate`")
-    seed = data_seed(args.data, args.source, args.seed)
-    references = reference_catalogues(args.source, Path(args.cache), seed, tuple(args.z_range))
-    for name in names:
-        eval_dir = eval_root / name
-        out = Path(args.out) / name
-        candidates = split_candidates(eval_dir, name, args.threshold, references,
-                                      args.radius_arcmin)
-        summary = json.loads((eval_dir / "summary.json").read_text())
-        (out / "stamps").mkdir(parents=True, exist_ok=True)
-        write_stamps(candidates, summary["records"], out / "stamps")
-        write_table(out / "candidates.ecsv", candidates)
-        write_text(out / "candidates.reg", region_text(candidates, args.radius_arcmin))
-        counts = {"split": name, "threshold": args.threshold, "source": args.source,
-                  "search_radius_arcmin": args.radius_arcmin, "z_range": list(args.z_range),
-                  "fp_boxes": int(np.sum(candidates["n_boxes"])),
-                  "candidates": len(candidates),
-                  "known_wen": int(np.sum(candidates["wen_match"])),
-                  "known_redmapper": int(np.sum(candidates["redmapper_match"])),
-                  "unknown": int(np.sum(~candidates["known"]))}
-        write_json(out / "summary.json", counts)
-        print(f"{name}: {counts['candidates']} candidates from {counts['fp_boxes']} FP boxes "
-              f"above {args.threshold:.2f}; {counts['known_wen']} in Wen et al., "
-              f"{counts['known_redmapper']} in redMaPPer, {counts['unknown']} unknown -> {out}")
+def write_split_candidates(eval_dir, out_dir, name, threshold, references, radius_arcmin,
+                           source, z_range):
+    """Steps 1-3 of the module doc for split ``name``, evaluated in ``eval_dir``.
+
+    Writes ``candidates.ecsv``, ``candidates.reg``, ``stamps/`` and ``summary.json`` (counts,
+    with ``source`` and ``z_range`` recorded) into ``out_dir``; returns the summary dict.
+    """
+    eval_dir, out_dir = Path(eval_dir), Path(out_dir)
+    candidates = split_candidates(eval_dir, name, threshold, references, radius_arcmin)
+    records = json.loads((eval_dir / "summary.json").read_text())["records"]
+    (out_dir / "stamps").mkdir(parents=True, exist_ok=True)
+    write_stamps(candidates, records, out_dir / "stamps")
+    write_table(out_dir / "candidates.ecsv", candidates)
+    write_text(out_dir / "candidates.reg", region_text(candidates, radius_arcmin))
+    counts = {"split": name, "threshold": threshold, "source": source,
+              "search_radius_arcmin": radius_arcmin, "z_range": list(z_range),
+              "fp_boxes": int(np.sum(candidates["n_boxes"])),
+              "candidates": len(candidates),
+              "known_wen": int(np.sum(candidates["wen_match"])),
+              "known_redmapper": int(np.sum(candidates["redmapper_match"])),
+              "unknown": int(np.sum(~candidates["known"]))}
+    write_json(out_dir / "summary.json", counts)
+    return counts

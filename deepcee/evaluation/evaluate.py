@@ -15,9 +15,10 @@ For each split, ``<out>/<split>/`` receives
   of predictions within the match radius and within 250 kpc, and the two-sample KS tests of
   redshift, BCG r magnitude and richness between returned and all clusters.
 
-``--rescore`` re-scores the saved detections (another radius or operating threshold) without
-the model. TP / FP / FN and the matching rules are those of ``deepcee.evaluation.matching``; thresholds and 0/0
-ratios those of ``deepcee.evaluation.metrics``.
+:func:`rescore_split` (``deepcee evaluate --rescore``) re-scores the saved detections (another
+radius or operating threshold) without the model. TP / FP / FN and the matching rules are those
+of ``deepcee.evaluation.matching``; thresholds and 0/0 ratios those of
+``deepcee.evaluation.metrics``. The command line is ``deepcee.cli.evaluate``.
 """
 import glob
 import json
@@ -58,27 +59,14 @@ DEFINITIONS = {
 }
 
 
-def add_arguments(parser):
-    parser.add_argument("--model", default=None,
-                        help="SavedModel export dir (runs/deepcee/export) or a training run "
-                             "dir with checkpoints (runs/deepcee/train)")
-    parser.add_argument("--data", default="data/deepcee", help="dir with <split>-*.tfrecord")
-    parser.add_argument("--out", default="runs/deepcee/eval", help="writes <out>/<split>/")
-    parser.add_argument("--split", action="append",
-                        help="split name (data/<name>-*.tfrecord) or a TFRecord path/glob; "
-                             "repeatable; default: every one of test, redmapper present")
-    parser.add_argument("--match-radius-kpc", type=float,
-                        default=matching.DEFAULT_MATCH_RADIUS_KPC,
-                        help="TP distance threshold in kpc (paper: 100; at most 250)")
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="operating threshold for eq. 8, offsets and KS "
-                             "(default: the best-F1 threshold of each split)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="KS significance level")
-    parser.add_argument("--limit", type=int, default=None,
-                        help="evaluate only the first N images of each split")
-    parser.add_argument("--rescore", action="store_true",
-                        help="re-score the saved detections in --out (e.g. another radius or "
-                             "threshold) without running the model")
+def present_splits(data_dir):
+    """The default :data:`SPLITS` that have ``<split>-*.tfrecord`` files in ``data_dir``."""
+    return [split for split in SPLITS if glob.glob(str(Path(data_dir) / f"{split}-*.tfrecord"))]
+
+
+def evaluated_splits(out_dir):
+    """Names of the splits evaluated in ``out_dir`` (those with ``<split>/detections.ecsv``)."""
+    return sorted(path.parent.name for path in Path(out_dir).glob("*/detections.ecsv"))
 
 
 def split_records(data_dir, split):
@@ -195,7 +183,9 @@ def score_split(detections, clusters, radius_kpc=matching.DEFAULT_MATCH_RADIUS_K
 def summarise(detections, clusters, radius_kpc, threshold=None, alpha=0.05):
     """The Table 2/3 rows and the §3.1 statistics of a scored split (see module doc).
 
-    Returns ``(table, summary dict)``.
+    Returns ``(table, summary dict, (nearest_kpc, tp_offsets_kpc))``: the last pair (kpc) are
+    the distances of the boxes above the operating threshold from their nearest cluster and of
+    the TP boxes among them from their cluster (Fig. 13).
     """
     scores = np.asarray(detections["score"])
     counts = matching.counts_at_thresholds(scores, detections["cluster"], len(clusters),
@@ -240,7 +230,7 @@ def summarise(detections, clusters, radius_kpc, threshold=None, alpha=0.05):
         "ks_tests": ks,
         "definitions": DEFINITIONS,
     }
-    return table, summary
+    return table, summary, (nearest, tp_offsets)
 
 
 def _json_safe(value):
@@ -265,7 +255,8 @@ def write_split_outputs(out_dir, name, detections, clusters, radius_kpc, thresho
     """
     out_dir = Path(out_dir)
     score_split(detections, clusters, radius_kpc)
-    table, summary = summarise(detections, clusters, radius_kpc, threshold, alpha)
+    table, summary, (nearest, tp_offsets) = summarise(detections, clusters, radius_kpc,
+                                                      threshold, alpha)
     if timing:
         summary["timing"] = timing
     summary["split"] = name
@@ -288,17 +279,15 @@ def write_split_outputs(out_dir, name, detections, clusters, radius_kpc, thresho
     write_json(out_dir / "summary.json", _json_safe(summary))
     eval_plots.plot_precision_recall(table, out_dir / "pr_curve.png",
                                      f"Deep-CEE {name}: precision vs recall")
-    above = np.asarray(detections["score"]) > summary["operating_threshold"]
-    tp = above & (np.asarray(detections["cluster"]) >= 0)
-    eval_plots.plot_centre_offsets(np.asarray(detections["nearest_kpc"])[above],
-                                   np.asarray(detections["offset_kpc"])[tp], radius_kpc,
+    eval_plots.plot_centre_offsets(nearest, tp_offsets, radius_kpc,
                                    summary["operating_threshold"],
                                    out_dir / "centre_offsets.png", f"Deep-CEE {name}")
     return summary
 
 
-def evaluate_split(detector, record_paths, out_dir, name, radius_kpc=100.0, threshold=None,
-                   alpha=0.05, limit=None):
+def evaluate_split(detector, record_paths, out_dir, name,
+                   radius_kpc=matching.DEFAULT_MATCH_RADIUS_KPC, threshold=None, alpha=0.05,
+                   limit=None):
     """Run ``detector`` on the records and write the split's outputs; returns the summary."""
     radius = matching.check_match_radius(radius_kpc)
     detections, clusters, seconds = run_detector(detector, record_paths, limit)
@@ -323,34 +312,3 @@ def rescore_split(out_dir, name, radius_kpc, threshold=None, alpha=0.05):
     previous = json.loads((out_dir / "summary.json").read_text())
     return write_split_outputs(out_dir, name, detections, clusters, radius_kpc, threshold, alpha,
                                previous.get("timing"), previous.get("records", []))
-
-
-def run(args):
-    radius = matching.check_match_radius(args.match_radius_kpc)
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        raise InputError(f"--threshold {args.threshold} is not a score in [0, 1]")
-    out = Path(args.out)
-    if args.rescore:
-        names = args.split or sorted(p.parent.name for p in out.glob("*/detections.ecsv"))
-        summaries = [rescore_split(out / name, name, radius, args.threshold, args.alpha)
-                     for name in names]
-    else:
-        if args.model is None:
-            raise InputError("--model is required (an export or training run dir), unless "
-                             "--rescore re-scores saved detections")
-        requested = args.split or [s for s in SPLITS
-                                   if glob.glob(str(Path(args.data) / f"{s}-*.tfrecord"))]
-        if not requested:
-            raise InputError(f"no test-* or redmapper-* TFRecords in {args.data}: run "
-                             "`deepcee tfrecords` first or pass --split")
-        splits = [split_records(args.data, split) for split in requested]
-        from deepcee.serving.detect import load_detector
-
-        detector = load_detector(args.model)
-        summaries = [evaluate_split(detector, paths, out / name, name, radius, args.threshold,
-                                    args.alpha, args.limit) for name, paths in splits]
-    for summary in summaries:
-        best, operating = summary["best_f1"], summary["at_operating_threshold"]
-        print(f"{summary['split']}: {summary['n_images']} images, best F1 {best['f1']:.4f} at "
-              f"{best['threshold'] * 100:.0f} %; eq. 8 standard error "
-              f"{operating['standard_error_kpc']:.2f} kpc -> {out / summary['split']}")

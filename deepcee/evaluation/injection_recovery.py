@@ -16,9 +16,8 @@ the distance rule of ``deepcee.evaluation.matching`` (100 kpc, one-to-one).
 Outputs in ``--out``: ``injections.tfrecord`` (the images, reused by a rerun with the same
 settings), ``injections.ecsv`` (one row per injected cluster), ``completeness.ecsv`` /
 ``completeness.md`` (recovered / injected per redshift and richness bin), ``completeness.png``
-(heat map) and ``summary.json``.
+(heat map) and ``summary.json``. The command line is ``deepcee.cli.injection_recovery``.
 """
-import argparse
 import json
 import tempfile
 from pathlib import Path
@@ -26,47 +25,22 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
-from data_prep.base.errors import InputError
 from data_prep.base.files import atomic_path, write_json, write_table, write_text
-from deepcee.evaluation import plots as eval_plots, evaluate, matching
+from deepcee.evaluation import plots as eval_plots, evaluate
 
 Z_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 RICHNESS_EDGES = (10.0, 20.0, 40.0, 80.0)
 PER_BIN = 4
 
 
-def add_arguments(parser):
-    parser.add_argument("--model", required=True,
-                        help="SavedModel export dir or training model dir (as for evaluate)")
-    parser.add_argument("--data", default="data/deepcee",
-                        help="data set whose manifest.json gives the image settings")
-    parser.add_argument("--out", default="runs/deepcee/injection")
-    parser.add_argument("--threshold", type=float, default=0.7, help="score threshold")
-    parser.add_argument("--z-grid", type=float, nargs="+", default=Z_GRID,
-                        help="injection redshifts (simulator range 0.05 to 0.3)")
-    parser.add_argument("--richness-edges", type=float, nargs="+", default=RICHNESS_EDGES,
-                        help="R_L* bin edges")
-    parser.add_argument("--per-bin", type=int, default=PER_BIN,
-                        help="clusters injected per redshift and richness bin")
-    parser.add_argument("--match-radius-kpc", type=float,
-                        default=matching.DEFAULT_MATCH_RADIUS_KPC)
-    parser.add_argument("--seed", type=int, default=0, help="simulator and selection seed")
-
-
 def dataset_settings(data_dir, seed):
     """The data set builder's ``Settings`` of ``data_dir`` (its defaults if no manifest),
     with the simulator source and ``seed``."""
-    from data_prep.deepcee_data import builder as deepcee_dataset
+    from data_prep.deepcee_data import builder
 
     manifest = Path(data_dir) / "manifest.json"
-    if manifest.is_file():
-        fields = json.loads(manifest.read_text())["settings"]
-    else:
-        parser = argparse.ArgumentParser()
-        deepcee_dataset.add_arguments(parser)
-        fields = vars(deepcee_dataset.settings_from_args(parser.parse_args([])))
-    fields = {**fields, "source": "sim", "seed": seed}
-    return deepcee_dataset.Settings(**fields)
+    fields = json.loads(manifest.read_text())["settings"] if manifest.is_file() else {}
+    return builder.Settings(**{**fields, "source": "sim", "seed": seed})
 
 
 def standard_wen(raw):
@@ -190,26 +164,19 @@ def grid_markdown(completeness, recovered, injected, z_grid, richness_edges, thr
             + "\n".join(lines) + "\n")
 
 
-def check_arguments(args):
-    """InputError for impossible options."""
-    if not 0.0 <= args.threshold <= 1.0:
-        raise InputError(f"--threshold {args.threshold} is not a score in [0, 1]")
-    if args.per_bin < 1:
-        raise InputError(f"--per-bin {args.per_bin}: give at least 1")
-    if any(not 0.05 <= z <= 0.3 for z in args.z_grid):
-        raise InputError(f"--z-grid {args.z_grid}: the simulator places clusters at 0.05 to 0.3")
-    edges = list(args.richness_edges)
-    if len(edges) < 2 or edges != sorted(set(edges)):
-        raise InputError(f"--richness-edges {edges}: give at least two increasing edges")
-    matching.check_match_radius(args.match_radius_kpc)
+def measure_completeness(detector, data_dir, out_dir, z_grid, richness_edges, per_bin,
+                         radius_kpc, threshold, seed):
+    """Inject, detect and write every output of the module doc into ``out_dir``.
 
-
-def run(args):
-    check_arguments(args)
-    out = Path(args.out)
-    z_grid, edges = [float(z) for z in args.z_grid], [float(e) for e in args.richness_edges]
-    settings = dataset_settings(args.data, args.seed)
-    plan = {"z_grid": z_grid, "richness_edges": edges, "per_bin": args.per_bin,
+    ``detector`` is as for ``deepcee.evaluation.evaluate.run_detector``; ``data_dir`` the data
+    set whose ``manifest.json`` gives the image settings; ``radius_kpc`` the match radius (kpc)
+    and ``threshold`` the score a recovered cluster's box must exceed. The injection images are
+    reused when ``out_dir`` holds those of the same plan. Returns the summary dict.
+    """
+    out = Path(out_dir)
+    z_grid, edges = [float(z) for z in z_grid], [float(e) for e in richness_edges]
+    settings = dataset_settings(data_dir, seed)
+    plan = {"z_grid": z_grid, "richness_edges": edges, "per_bin": per_bin,
             "settings": vars(settings)}
     records, plan_path = out / "injections.tfrecord", out / "injections.json"
     injections_path = out / "injections.ecsv"
@@ -219,25 +186,21 @@ def run(args):
         injections = Table.read(injections_path)["image", "name", "z", "richness", "n200",
                                                  "bcg_rmag", "richness_bin"]
     else:
-        injections = make_injection_records(records, z_grid, edges, args.per_bin, settings)
+        injections = make_injection_records(records, z_grid, edges, per_bin, settings)
         write_json(plan_path, plan)
-    from deepcee.serving.detect import load_detector
-
-    detector = load_detector(args.model)
-    seconds = recover(detector, records, injections, args.match_radius_kpc, args.threshold)
+    seconds = recover(detector, records, injections, radius_kpc, threshold)
     completeness, recovered, injected = completeness_grid(injections, z_grid, edges)
     write_table(injections_path, injections)
     write_table(out / "completeness.ecsv",
                 grid_table(completeness, recovered, injected, z_grid, edges))
     write_text(out / "completeness.md",
-               grid_markdown(completeness, recovered, injected, z_grid, edges, args.threshold))
+               grid_markdown(completeness, recovered, injected, z_grid, edges, threshold))
     eval_plots.plot_completeness(completeness, np.asarray(z_grid), np.asarray(edges),
-                                 (recovered, injected), args.threshold, out / "completeness.png",
+                                 (recovered, injected), threshold, out / "completeness.png",
                                  "Deep-CEE injection-recovery (simulator)")
-    write_json(out / "summary.json", {
-        "threshold": args.threshold, "match_radius_kpc": args.match_radius_kpc,
-        "injected": int(injected.sum()), "recovered": int(recovered.sum()),
-        "completeness": float(recovered.sum() / max(injected.sum(), 1)),
-        "images_reused": bool(reuse), "detector_seconds": seconds, **plan})
-    print(f"injection-recovery: {int(recovered.sum())}/{int(injected.sum())} recovered at "
-          f"score > {args.threshold:.2f} -> {out}")
+    summary = {"threshold": threshold, "match_radius_kpc": radius_kpc,
+               "injected": int(injected.sum()), "recovered": int(recovered.sum()),
+               "completeness": float(recovered.sum() / max(injected.sum(), 1)),
+               "images_reused": bool(reuse), "detector_seconds": seconds, **plan}
+    write_json(out / "summary.json", summary)
+    return summary

@@ -70,7 +70,8 @@ def pixel_to_normalised(pixel, size):
 
 
 def box_centres(boxes):
-    """Centres ``(x, y)`` (normalised) of boxes ``[K, 4]`` normalised ymin, xmin, ymax, xmax."""
+    """Centres ``(x, y)`` of boxes ``[K, 4]`` ymin, xmin, ymax, xmax, in the boxes' unit
+    (normalised here; pixels work the same)."""
     boxes = np.asarray(boxes, float).reshape(-1, 4)
     return (boxes[:, 1] + boxes[:, 3]) / 2.0, (boxes[:, 0] + boxes[:, 2]) / 2.0
 

@@ -17,8 +17,16 @@ import numpy as np
 from astropy.table import Table
 from scipy import stats
 
+from data_prep.base.errors import InputError
+
 THRESHOLDS = np.round(np.arange(11) / 10.0, 1)
 """The paper's eleven confidence thresholds, 0 to 100 % in steps of 10 % (as fractions)."""
+
+
+def check_threshold(threshold):
+    """Raise InputError unless a ``--threshold`` is a score in [0, 1]."""
+    if not 0.0 <= threshold <= 1.0:
+        raise InputError(f"--threshold {threshold} is not a score in [0, 1]")
 
 
 def _ratio(numerator, denominator):

@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from data_prep.base.files import write_bytes  # noqa: E402
+from deepcee.evaluation.metrics import best_f1_row  # noqa: E402
 
 
 def _save(figure, path):
@@ -37,14 +38,14 @@ def plot_precision_recall(table, path, title):
     recall = np.asarray(table["recall"])[keep]
     precision = np.asarray(table["precision"])[keep]
     percent = np.asarray(table["threshold_percent"])[keep]
-    best = int(np.argmax(np.asarray(table["f1"])[keep])) if keep.any() else None
     figure, axes = plt.subplots(figsize=(5.5, 4.5))
     axes.plot(recall, precision, "o-", color="tab:blue")
     for r, p, label in _point_labels(recall, precision, percent):
         axes.annotate(label, (r, p), textcoords="offset points", xytext=(4, 4), fontsize=8)
-    if best is not None:
-        axes.plot(recall[best], precision[best], "o", ms=14, mfc="none", color="tab:red",
-                  label=f"best F1 {np.asarray(table['f1'])[keep][best]:.4f} at {percent[best]}%")
+    best = table[best_f1_row(table)]
+    if best["threshold_percent"] < 100:
+        axes.plot(best["recall"], best["precision"], "o", ms=14, mfc="none", color="tab:red",
+                  label=f"best F1 {best['f1']:.4f} at {best['threshold_percent']}%")
         axes.legend(loc="best", fontsize=8)
     axes.set(xlabel="Recall", ylabel="Precision", xlim=(-0.02, 1.05), ylim=(-0.02, 1.05),
              title=title)
@@ -96,19 +97,19 @@ def plot_completeness(completeness, z_values, richness_edges, counts, threshold,
     _save(figure, path)
 
 
-def write_stamp(image, box, path, margin=0.5, line_rgb=(255, 64, 64)):
+def write_stamp(image, box, path):
     """Crop ``image`` (uint8 [H, W, 3]) around a normalised box (ymin, xmin, ymax, xmax),
-    ``margin`` box sizes on each side, draw the box, and write a PNG."""
+    half a box size on each side, draw the box in red, and write a PNG."""
     height, width = image.shape[:2]
     ymin, xmin, ymax, xmax = (float(v) for v in box)
-    pad_y, pad_x = (ymax - ymin) * margin, (xmax - xmin) * margin
+    pad_y, pad_x = (ymax - ymin) / 2, (xmax - xmin) / 2
     top, left = max(int((ymin - pad_y) * height), 0), max(int((xmin - pad_x) * width), 0)
     bottom = min(int(np.ceil((ymax + pad_y) * height)), height)
     right = min(int(np.ceil((xmax + pad_x) * width)), width)
     picture = Image.fromarray(np.ascontiguousarray(image[top:bottom, left:right]))
     ImageDraw.Draw(picture).rectangle(
         [xmin * width - left, ymin * height - top, xmax * width - left - 1,
-         ymax * height - top - 1], outline=line_rgb, width=2)
+         ymax * height - top - 1], outline=(255, 64, 64), width=2)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     write_bytes(path, buffer.getvalue())

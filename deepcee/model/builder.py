@@ -5,7 +5,7 @@ import itertools
 import tf_keras
 
 from data_prep.base.errors import InputError
-from deepcee.model.anchors import grid_anchors, inside_window
+from deepcee.config import model_problems
 from deepcee.model.box_classifier import BoxClassifier
 from deepcee.ops.box_coder import BoxCoder
 from deepcee.model.faster_rcnn import FasterRCNN, FasterRCNNSettings
@@ -51,11 +51,6 @@ def _regularizer(regularizer):
     return None
 
 
-def _check(condition, message):
-    if not condition:
-        raise InputError(f"model.faster_rcnn: {message}")
-
-
 def build_model(model_config, seed=0, xla_compatible=False):
     """The Faster R-CNN a ``DetectionModel`` (or ``FasterRcnn``) proto describes.
 
@@ -81,49 +76,16 @@ def build_model(model_config, seed=0, xla_compatible=False):
     """
     config = (model_config.faster_rcnn if model_config.DESCRIPTOR.name == "DetectionModel"
               else model_config)
-    _check(config.feature_extractor.type == "faster_rcnn_inception_v2",
-           f"feature_extractor.type {config.feature_extractor.type!r} is not supported: use "
-           "'faster_rcnn_inception_v2'")
-    _check(config.feature_extractor.first_stage_features_stride == 16,
-           "feature_extractor.first_stage_features_stride must be 16 (Inception-v2 Mixed_4e)")
-    _check(config.num_classes == 1, f"num_classes is {config.num_classes}: the galaxy-cluster "
-           "detector has one class; set num_classes: 1")
-    _check(config.number_of_stages == 2, "number_of_stages must be 2")
-    _check(config.image_resizer.HasField("fixed_shape_resizer"),
-           "image_resizer must be a fixed_shape_resizer")
-    _check(config.first_stage_anchor_generator.HasField("grid_anchor_generator"),
-           "first_stage_anchor_generator must be a grid_anchor_generator")
+    problems = model_problems(config)
+    if problems:
+        field, message = problems[0]
+        raise InputError(f"model.faster_rcnn.{field}: {message}")
+    resizer = config.image_resizer.fixed_shape_resizer
     anchor = config.first_stage_anchor_generator.grid_anchor_generator
-    _check(len(anchor.scales) > 0 and len(anchor.aspect_ratios) > 0,
-           "grid_anchor_generator needs scales and aspect_ratios")
-    _check((anchor.height_stride, anchor.width_stride) == (16, 16),
-           "grid_anchor_generator strides must equal the feature stride, 16")
     rpn_hyperparams = config.first_stage_box_predictor_conv_hyperparams
-    _check(not rpn_hyperparams.HasField("batch_norm"),
-           "batch_norm in first_stage_box_predictor_conv_hyperparams is not supported")
-    _check(config.second_stage_box_predictor.HasField("mask_rcnn_box_predictor"),
-           "second_stage_box_predictor must be a mask_rcnn_box_predictor")
     box_predictor = config.second_stage_box_predictor.mask_rcnn_box_predictor
-    _check(not box_predictor.fc_hyperparams.HasField("batch_norm"),
-           "batch_norm in fc_hyperparams is not supported")
-    _check(box_predictor.box_code_size == 4, "box_code_size must be 4")
     post = config.second_stage_post_processing
     nms = post.batch_non_max_suppression
-    _check(config.initial_crop_size > 0 and config.maxpool_kernel_size > 0
-           and config.maxpool_stride > 0,
-           "initial_crop_size, maxpool_kernel_size and maxpool_stride must be set")
-
-    resizer = config.image_resizer.fixed_shape_resizer
-    _check(min(resizer.height, resizer.width) >= 33,
-           "fixed_shape_resizer height and width must be at least 33 px (Inception-v2)")
-    cells = (-(-resizer.height // 16), -(-resizer.width // 16))
-    anchors = grid_anchors(cells, anchor.scales, anchor.aspect_ratios,
-                           (anchor.height, anchor.width), (16, 16),
-                           (anchor.height_offset, anchor.width_offset))
-    _check(config.clip_anchors_to_image
-           or inside_window(anchors, resizer.height, resizer.width).any(),
-           f"no anchor fits inside the {resizer.height} x {resizer.width} px image, so none is "
-           "left for training: use smaller grid_anchor_generator scales or height/width")
     coder = config.box_coder
     settings = FasterRCNNSettings(
         image_height=resizer.height, image_width=resizer.width,

@@ -10,9 +10,9 @@ moving_mean|moving_variance``: the OD API feature extractor sets ``batch_norm_sc
 ``SecondStageBoxPredictor/{BoxEncodingPredictor,ClassPredictor}/weights|biases``.
 Kernel layouts of slim and Keras are the same, so values load unchanged.
 """
-import tensorflow as tf
 import tf_keras
 
+from deepcee.model.checkpoint import create_weights
 from deepcee.model.inception_v2 import ConvBatchNormRelu
 
 
@@ -53,9 +53,7 @@ def odapi_variable_map(model):
         {OD API variable name: tf.Variable}, one entry per convolution, batch-norm and
         fully-connected variable of the model.
     """
-    if not model.box_classifier.built:
-        s = model.settings
-        model.detect(tf.zeros([1, s.image_height, s.image_width, 3]))
+    create_weights(model)
     names = {}
     for layer in model.submodules:
         if isinstance(layer, ConvBatchNormRelu):

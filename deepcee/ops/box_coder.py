@@ -21,8 +21,6 @@ class BoxCoder:
         (y, x, height, width) scale factors; the OD API uses (10, 10, 5, 5).
     """
 
-    code_size = 4
-
     def __init__(self, scale_factors=(10.0, 10.0, 5.0, 5.0)):
         self.scale_factors = tuple(float(s) for s in scale_factors)
         self._coder = faster_rcnn_box_coder.FasterRcnnBoxCoder(list(self.scale_factors))

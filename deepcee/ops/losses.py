@@ -22,11 +22,13 @@ def smooth_l1(predictions, targets):
     Returns
     -------
     tf.Tensor
-        float32 [...]: sum of 0.5 x^2 where |x| < 1 and |x| - 0.5 elsewhere,
-        x = prediction - target.
+        float32 [...]: sum of the Huber loss (delta 1) of x = prediction - target, i.e. of
+        0.5 x^2 where |x| < 1 and |x| - 0.5 elsewhere.
     """
-    diff = tf.abs(tf.cast(predictions, tf.float32) - tf.cast(targets, tf.float32))
-    return tf.reduce_sum(tf.where(diff < 1.0, 0.5 * tf.square(diff), diff - 0.5), axis=-1)
+    per_code = tf.compat.v1.losses.huber_loss(
+        tf.cast(targets, tf.float32), tf.cast(predictions, tf.float32), delta=1.0,
+        loss_collection=None, reduction=tf.compat.v1.losses.Reduction.NONE)
+    return tf.reduce_sum(per_code, axis=-1)
 
 
 def softmax_cross_entropy(logits, labels):
@@ -42,11 +44,10 @@ def softmax_cross_entropy(logits, labels):
     Returns
     -------
     tf.Tensor
-        float32 [...].
+        float32 [...]: minus the log-softmax of each label's logit.
     """
-    logits = tf.cast(logits, tf.float32)
-    one_hot = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(logits)[-1], dtype=tf.float32)
-    return tf.nn.softmax_cross_entropy_with_logits(labels=one_hot, logits=logits)
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(labels, tf.int32),
+                                                          logits=tf.cast(logits, tf.float32))
 
 
 def rpn_losses(box_encodings, objectness_logits, targets, sampled):

@@ -9,31 +9,21 @@ left with zero area are dropped. Outputs are padded with zeros to a static lengt
 """
 import tensorflow as tf
 
+from deepcee.ops.sampling import take_selected
 
-def _suppress_one_image(boxes, scores, num_valid, max_output_size, output_size, iou_threshold,
-                        score_threshold, window):
-    scores = tf.where(tf.range(tf.shape(scores)[0]) < num_valid, scores, scores.dtype.min)
-    indices, num_kept = tf.raw_ops.NonMaxSuppressionV4(
+
+def _greedy_nms(boxes, scores, max_output_size, iou_threshold, score_threshold):
+    """Indices [max_output_size] of one image's boxes kept by greedy NMS, and their count.
+
+    ``tf.raw_ops.NonMaxSuppressionV4``: the public padded NMS (the tiled
+    ``tf.image.non_max_suppression_padded``) suppresses at IoU >= the threshold and takes a box
+    with no positive coordinate for padding; the public greedy ones do not compile with XLA.
+    """
+    indices, count = tf.raw_ops.NonMaxSuppressionV4(
         boxes=boxes, scores=scores, max_output_size=max_output_size,
         iou_threshold=iou_threshold, score_threshold=score_threshold,
         pad_to_max_output_size=True)
-    kept_boxes = tf.gather(boxes, indices)
-    kept_scores = tf.gather(scores, indices)
-    low = tf.stack([window[0], window[1], window[0], window[1]])
-    high = tf.stack([window[2], window[3], window[2], window[3]])
-    kept_boxes = tf.minimum(tf.maximum(kept_boxes, low), high)
-    area = ((kept_boxes[:, 2] - kept_boxes[:, 0]) * (kept_boxes[:, 3] - kept_boxes[:, 1]))
-    keep = (tf.range(max_output_size) < num_kept) & (area > 0.0)
-    order = tf.argsort(tf.cast(~keep, tf.int32), stable=True)
-    count = tf.reduce_sum(tf.cast(keep, tf.int32))
-    if output_size > max_output_size:
-        order = tf.pad(order, [[0, output_size - max_output_size]])
-    order = order[:output_size]
-    count = tf.minimum(count, output_size)
-    filled = tf.range(output_size) < count
-    out_boxes = tf.where(filled[:, None], tf.gather(kept_boxes, order), 0.0)
-    out_scores = tf.where(filled, tf.gather(kept_scores, order), 0.0)
-    return out_boxes, out_scores, count
+    return indices, count
 
 
 def batch_non_max_suppression(boxes, scores, max_output_size, iou_threshold, score_threshold,
@@ -72,14 +62,25 @@ def batch_non_max_suppression(boxes, scores, max_output_size, iou_threshold, sco
     scores = tf.cast(scores, tf.float32)
     output_size = output_size or max_output_size
     window = tf.cast(tf.convert_to_tensor(window), tf.float32)
-    if num_valid is None:
-        num_valid = tf.fill([tf.shape(boxes)[0]], tf.shape(boxes)[1])
-
-    def one_image(args):
-        return _suppress_one_image(*args, max_output_size, output_size, iou_threshold,
-                                   score_threshold, window)
-
-    return tf.map_fn(one_image, (boxes, scores, num_valid),
-                     fn_output_signature=(tf.TensorSpec([output_size, 4], tf.float32),
-                                          tf.TensorSpec([output_size], tf.float32),
-                                          tf.TensorSpec([], tf.int32)))
+    if num_valid is not None:
+        valid = tf.range(tf.shape(scores)[1])[None, :] < num_valid[:, None]
+        scores = tf.where(valid, scores, scores.dtype.min)
+    indices, num_kept = tf.map_fn(
+        lambda args: _greedy_nms(*args, max_output_size, iou_threshold, score_threshold),
+        (boxes, scores), fn_output_signature=(tf.TensorSpec([max_output_size], tf.int32),
+                                              tf.TensorSpec([], tf.int32)))
+    low = tf.stack([window[0], window[1], window[0], window[1]])
+    high = tf.stack([window[2], window[3], window[2], window[3]])
+    kept_boxes = tf.minimum(tf.maximum(tf.gather(boxes, indices, batch_dims=1), low), high)
+    kept_scores = tf.gather(scores, indices, batch_dims=1)
+    area = ((kept_boxes[..., 2] - kept_boxes[..., 0]) * (kept_boxes[..., 3] - kept_boxes[..., 1]))
+    keep = (tf.range(max_output_size)[None, :] < num_kept[:, None]) & (area > 0.0)
+    if output_size > max_output_size:
+        pad = output_size - max_output_size
+        keep = tf.pad(keep, [[0, 0], [0, pad]])
+        kept_boxes = tf.pad(kept_boxes, [[0, 0], [0, pad], [0, 0]])
+        kept_scores = tf.pad(kept_scores, [[0, 0], [0, pad]])
+    order, count = take_selected(keep, output_size)
+    filled = tf.range(output_size)[None, :] < count[:, None]
+    return (tf.where(filled[..., None], tf.gather(kept_boxes, order, batch_dims=1), 0.0),
+            tf.where(filled, tf.gather(kept_scores, order, batch_dims=1), 0.0), count)

@@ -1,4 +1,4 @@
-"""``deepcee detect``: find galaxy clusters in SDSS g, r, i FITS triplets or colour images.
+"""Finding galaxy clusters in SDSS g, r, i FITS triplets or colour images (``deepcee detect``).
 
 A FITS triplet is made into the picture the model was trained on (Deep-CEE §2.2): each band
 is resampled to the training images' pixel scale (2000 px cutouts at 0.396"/px were resized
@@ -16,20 +16,26 @@ with several inputs, one such set per input in ``--out/<input name>/``.
 from pathlib import Path
 
 import numpy as np
+from astropy.coordinates import SkyCoord
 
 import tensorflow as tf
 
-from data_prep.deepcee_data import stretch
-from data_prep.deepcee_data.cluster_boxes import pixel_scale_arcsec
+from data_prep.base import regions
+from data_prep.base.celestial import pixel_scale_arcsec
 from data_prep.base.errors import InputError
 from data_prep.base.files import atomic_path, write_table, write_text
-from deepcee.serving.export import load_trained_model
+from data_prep.base.fits_reader import celestial_wcs, read_fits_image
+from data_prep.deepcee_data.colour_image import colour_image
+from data_prep.deepcee_data.regrid import resized_wcs
+from data_prep.surveys.sdss import BANDS
+from deepcee.evaluation.matching import box_centres
+from deepcee.model.checkpoint import load_trained_model
+from deepcee.serving.export import DetectionModule
 
 OVERLAP = 0.25
 """Fraction of a tile shared with its neighbour."""
 MERGE_IOU = 0.5
 """IoU above which two detections from different tiles are one cluster."""
-BANDS = ("g", "r", "i")
 
 
 class Detector:
@@ -78,9 +84,11 @@ class Detector:
     def from_checkpoint(cls, model_dir):
         """From a training run directory (its latest checkpoint and pipeline.config)."""
         trained = load_trained_model(model_dir)
-        detect = tf.function(lambda images: trained.model.detect(tf.cast(images, tf.float32)),
-                             input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8)])
-        return cls(detect, trained.training_image_size, trained.training_pixel_scale_arcsec)
+        module = DetectionModule(trained)
+        detector = cls(module.serve, trained.training_image_size,
+                       trained.training_pixel_scale_arcsec)
+        detector._loaded = module
+        return detector
 
     def detect_tile(self, tile):
         """Boxes in the tile's pixels (``ymin, xmin, ymax, xmax``) and scores of one tile."""
@@ -107,8 +115,7 @@ class Detector:
                 tile_boxes, tile_scores = self.detect_tile(image[top:bottom, left:right])
                 tile_boxes = tile_boxes + [top, left, top, left]
                 if len(rows) * len(cols) > 1:
-                    y = (tile_boxes[:, 0] + tile_boxes[:, 2]) / 2
-                    x = (tile_boxes[:, 1] + tile_boxes[:, 3]) / 2
+                    x, y = box_centres(tile_boxes)
                     own = (y >= own_top) & (y < own_bottom) & (x >= own_left) & (x < own_right)
                     tile_boxes, tile_scores = tile_boxes[own], tile_scores[own]
                 boxes.append(tile_boxes)
@@ -168,89 +175,48 @@ def read_colour_image(path):
 
 
 def read_fits_triplet(paths, training_pixel_scale_arcsec=0.0):
-    """Stretch a g, r, i FITS triplet as in training (Deep-CEE §2.2).
+    """A g, r, i FITS triplet as the colour image training made of its cutouts (Deep-CEE
+    §2.2, :func:`data_prep.deepcee_data.colour_image.colour_image`).
 
     Parameters
     ----------
     paths : dict
         Band (``g``, ``r``, ``i``) -> FITS path; one 2-D image each, of one shape.
     training_pixel_scale_arcsec : float
-        Each band is resampled to this scale first when the FITS has a WCS (0: keep).
+        The bands are resampled to this scale first when the r band has a WCS (0: keep).
 
     Returns
     -------
     Picture
     """
-    from astropy.io import fits
-    from astropy.wcs import WCS, FITSFixedWarning
-    import warnings
-    from data_prep.deepcee_data.regrid import resized_wcs
-
     data, wcs = {}, None
     for band in BANDS:
-        path = Path(paths.get(band) or "")
         if not paths.get(band):
             raise InputError(f"FITS triplet: the {band} band is missing; give --fits-{band}")
-        if not path.is_file():
-            raise InputError(f"{path}: no such FITS file ({band} band)")
-        try:
-            with fits.open(path) as hdus:
-                hdu = next((h for h in hdus if h.data is not None and h.data.ndim == 2), None)
-                if hdu is None:
-                    raise InputError(f"{path}: no 2-D image in this FITS file ({band} band)")
-                data[band] = np.asarray(hdu.data, np.float32)
-                if band == "r":
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", FITSFixedWarning)
-                        wcs = WCS(hdu.header).celestial
-        except OSError as error:
-            raise InputError(f"{path}: not a readable FITS file ({error})") from None
+        path = Path(paths[band])
+        data[band], header = read_fits_image(path, require_celestial_wcs=False)
+        if band == "r":
+            wcs = celestial_wcs(header)
     shapes = {band: image.shape for band, image in data.items()}
     if len(set(shapes.values())) > 1:
         raise InputError(f"FITS triplet {paths['r']}: the bands differ in shape {shapes}; "
                          "give cutouts of one field and size")
-    if wcs is not None and not wcs.has_celestial:
-        wcs = None
+    height, width = shapes["r"]
     factor = 1.0
     if wcs is not None and training_pixel_scale_arcsec > 0:
         factor = training_pixel_scale_arcsec / pixel_scale_arcsec(wcs)
+    size = (width, height)
     if abs(factor - 1.0) > 1e-3:
-        height, width = shapes["r"]
         size = (max(1, round(width / factor)), max(1, round(height / factor)))
-        data = {band: resample(image, size) for band, image in data.items()}
         factor = width / size[0]
         wcs = resized_wcs(wcs, factor)
+    else:
+        factor = 1.0
     try:
-        rgb, _ = stretch.rgb_image(data)
+        rgb, _ = colour_image(data, size)
     except ValueError as error:
         raise InputError(f"FITS triplet {paths['r']}: cannot stretch ({error})") from None
     return Picture(Path(paths["r"]).stem, rgb, wcs, factor)
-
-
-def resample(image, size):
-    """Resample a float image to ``size = (width, height)`` as the training cutouts were: NaN
-    pixels take the median, then area averaging (:func:`data_prep.deepcee_data.regrid.resize_image`)."""
-    from data_prep.deepcee_data.regrid import resize_image
-    return resize_image(np.where(np.isnan(image), np.nanmedian(image[::4, ::4]), image), size)
-
-
-def pictures_from_args(args, training_pixel_scale_arcsec):
-    """The inputs named on the command line, as :class:`Picture` objects."""
-    pictures = []
-    triplet = {band: getattr(args, f"fits_{band}") for band in BANDS}
-    if any(triplet.values()):
-        pictures.append(read_fits_triplet(triplet, training_pixel_scale_arcsec))
-    for item in args.inputs:
-        if "{band}" in item:
-            paths = {band: item.replace("{band}", band) for band in BANDS}
-            picture = read_fits_triplet(paths, training_pixel_scale_arcsec)
-            picture.name = Path(item.replace("{band}", "")).stem.rstrip("_-.")
-            pictures.append(picture)
-        else:
-            pictures.append(Picture(Path(item).stem, read_colour_image(item)))
-    if not pictures:
-        raise InputError("no input: give PNG/JPEG images or a FITS g,r,i triplet")
-    return pictures
 
 
 # --- outputs ----------------------------------------------------------------------------------
@@ -262,8 +228,8 @@ def detection_table(picture, boxes, scores):
     f = picture.scale_to_input
     pixel = boxes * [height, width, height, width]  # in the detector's picture
     ymin, xmin, ymax, xmax = (pixel * f).T
-    x = ((pixel[:, 1] + pixel[:, 3]) / 2) * f - 0.5
-    y = ((pixel[:, 0] + pixel[:, 2]) / 2) * f - 0.5
+    centre_x, centre_y = box_centres(pixel)  # detector's pixels, edges at 0
+    x, y = centre_x * f - 0.5, centre_y * f - 0.5
     table = Table({"x": x, "y": y, "xmin": xmin - 0.5, "ymin": ymin - 0.5,
                    "xmax": xmax - 0.5, "ymax": ymax - 0.5, "score": scores.astype(float)})
     for name in ("x", "y", "xmin", "ymin", "xmax", "ymax"):
@@ -271,8 +237,7 @@ def detection_table(picture, boxes, scores):
         table[name].info.format = ".2f"
     table["score"].info.format = ".4f"
     if picture.wcs is not None:
-        sky = picture.wcs.pixel_to_world((pixel[:, 1] + pixel[:, 3]) / 2 - 0.5,
-                                         (pixel[:, 0] + pixel[:, 2]) / 2 - 0.5)
+        sky = picture.wcs.pixel_to_world(centre_x - 0.5, centre_y - 0.5)
         table["ra"], table["dec"] = sky.ra.deg, sky.dec.deg
         table["ra"].unit = table["dec"].unit = "deg"
         table["ra"].info.format = table["dec"].info.format = ".6f"
@@ -282,22 +247,20 @@ def detection_table(picture, boxes, scores):
 
 
 def region_text(table, picture):
-    """A ds9 region file: boxes in fk5 (arcsec sizes) with a WCS, else image coordinates."""
-    lines = ["# Region file format: DS9 version 4.1",
-             f"# deepcee detect: {picture.name}",
-             'global color=red width=2 font="helvetica 10 normal roman"']
+    """A ds9 region file of the detections: sky boxes (sizes in arcsec) with a WCS, else boxes
+    in image pixels; each labelled with its score."""
     width = np.asarray(table["xmax"] - table["xmin"])
     height = np.asarray(table["ymax"] - table["ymin"])
+    labels = [f"{score:.2f}" for score in table["score"]]
     if "ra" in table.colnames:
         scale = pixel_scale_arcsec(picture.wcs) / picture.scale_to_input
-        lines.append("fk5")
-        lines += [f'box({row["ra"]:.6f},{row["dec"]:.6f},{w * scale:.2f}",{h * scale:.2f}",0)'
-                  f' # text={{{row["score"]:.2f}}}' for row, w, h in zip(table, width, height)]
+        centres = SkyCoord(table["ra"], table["dec"], unit="deg", frame="fk5")
+        shapes = [regions.sky_box(c, w * scale, h * scale, label)
+                  for c, w, h, label in zip(centres, width, height, labels)]
     else:
-        lines.append("image")
-        lines += [f"box({row['x'] + 1:.2f},{row['y'] + 1:.2f},{w:.2f},{h:.2f},0)"
-                  f" # text={{{row['score']:.2f}}}" for row, w, h in zip(table, width, height)]
-    return "\n".join(lines) + "\n"
+        shapes = [regions.image_box(x, y, w, h, label) for x, y, w, h, label in
+                  zip(table["x"], table["y"], width, height, labels)]
+    return regions.ds9_text(shapes, comments=[f"deepcee detect: {picture.name}"])
 
 
 def write_overlay(path, picture, boxes, scores):
@@ -326,22 +289,6 @@ def write_outputs(out_dir, picture, boxes, scores):
     return table
 
 
-# --- command line -----------------------------------------------------------------------------
-
-def add_arguments(parser):
-    parser.add_argument("inputs", nargs="*", metavar="INPUT",
-                        help="PNG/JPEG images, or FITS triplets as a pattern with {band} "
-                             "(e.g. 'A1656_{band}.fits' for the g, r, i files)")
-    parser.add_argument("--fits-g", help="g-band FITS image of a triplet")
-    parser.add_argument("--fits-r", help="r-band FITS image of a triplet (its WCS is used)")
-    parser.add_argument("--fits-i", help="i-band FITS image of a triplet")
-    parser.add_argument("--model", required=True,
-                        help="export directory (deepcee export) or training run directory")
-    parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--threshold", type=float, default=0.5,
-                        help="keep detections with at least this score (default 0.5)")
-
-
 def load_detector(model):
     """A :class:`Detector` from an export directory or a training run directory."""
     model = Path(model)
@@ -351,37 +298,3 @@ def load_detector(model):
         return Detector.from_checkpoint(model)
     raise InputError(f"{model}: neither an export (saved_model/) nor a training run "
                      "(checkpoint); run 'make export-cee' or pass runs/deepcee/train")
-
-
-def named_input_files(args):
-    """Every file the command line names, patterns expanded, checked before a model is loaded;
-    a lone FITS file (not a g, r, i triplet) is refused here."""
-    names = [path for path in (getattr(args, f"fits_{band}") for band in BANDS) if path]
-    for item in args.inputs:
-        if "{band}" in item:
-            names += [item.replace("{band}", band) for band in BANDS]
-        elif item.lower().endswith((".fits", ".fit", ".fits.gz")):
-            raise InputError(f"{item}: a single FITS file; give the g, r, i triplet as "
-                             "--fits-g/--fits-r/--fits-i or a pattern like field_{band}.fits")
-        else:
-            names.append(item)
-    return names
-
-
-def run(args):
-    if not 0.0 <= args.threshold <= 1.0:
-        raise InputError(f"--threshold {args.threshold}: give a score between 0 and 1")
-    for name in named_input_files(args):
-        if not Path(name).is_file():
-            raise InputError(f"{name}: no such file; check the path (inputs are PNG/JPEG images "
-                             "or FITS g, r, i triplets)")
-    detector = load_detector(args.model)
-    pictures = pictures_from_args(args, detector.training_pixel_scale_arcsec)
-    out = Path(args.out)
-    for picture in pictures:
-        boxes, scores = detector(picture.rgb)
-        keep = scores >= args.threshold
-        target = out if len(pictures) == 1 else out / picture.name
-        write_outputs(target, picture, boxes[keep], scores[keep])
-        print(f"{picture.name}: {int(keep.sum())} detections with score >= "
-              f"{args.threshold} -> {target}")

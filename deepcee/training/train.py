@@ -1,4 +1,4 @@
-"""``deepcee train``: train Faster R-CNN from a pipeline config, as the OD API does it.
+"""Training Faster R-CNN from a pipeline config, as the OD API does it (``deepcee train``).
 
 Deep-CEE §2.1: joint training with SGD and momentum (0.9), the config's learning-rate
 schedule, gradients clipped to a global norm (10), batch size 1 and a random horizontal flip;
@@ -38,51 +38,18 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-from data_prep.deepcee_data.cluster_boxes import pixel_scale_arcsec
+from data_prep.base.celestial import pixel_scale_arcsec, wcs_from_header_text
 from data_prep.base.errors import InputError
 from data_prep.base.files import write_text
-from deepcee.training import inputs
 from deepcee.config import load_pipeline_config
-from deepcee.serving.export import geometry_variables, model_input_size
-from deepcee.model.builder import build_model
+from deepcee.model.checkpoint import build_with_weights, geometry_variables, run_checkpoint
+from deepcee.training import inputs
 
-LOSS_NAMES = ("Loss/RPNLoss/localization_loss", "Loss/RPNLoss/objectness_loss",
-              "Loss/BoxClassifierLoss/localization_loss",
-              "Loss/BoxClassifierLoss/classification_loss", "Loss/total_loss")
 TOTAL_LOSS = "Loss/total_loss"
 CHECKPOINT_EVERY = 100
 """Default steps between checkpoints (a quarter of the run when that is shorter)."""
 MIN_SCORE = 0.5
 """Score above which predicted boxes are drawn in the TensorBoard image."""
-
-
-def add_arguments(parser):
-    parser.add_argument("--config", required=True, help="pipeline config (OD API text format)")
-    parser.add_argument("--model-dir", required=True,
-                        help="run directory: checkpoints, events, pipeline.config")
-    parser.add_argument("--data", default=None,
-                        help="directory holding the TFRecord shards named by the config's "
-                             "input_path patterns (default: the config's own paths)")
-    parser.add_argument("--steps", type=int, default=None,
-                        help="train up to this step (overrides train_config.num_steps)")
-    parser.add_argument("--checkpoint-every", type=int, default=None,
-                        help=f"steps between checkpoints (default {CHECKPOINT_EVERY}, or a "
-                             "quarter of the run when shorter)")
-    parser.add_argument("--image-every", type=int, default=None,
-                        help="steps between TensorBoard detection images (default: at each "
-                             "checkpoint)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the initial weights, data order and flips")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="compute in float16 with float32 weights (mixed_float16 policy)")
-    parser.add_argument("--xla", action="store_true",
-                        help="compile the training step with XLA (jit_compile)")
-
-
-def run(args):
-    train(args.config, args.model_dir, data_dir=args.data, steps=args.steps,
-          checkpoint_every=args.checkpoint_every, image_every=args.image_every, seed=args.seed,
-          mixed_precision=args.mixed_precision, xla=args.xla)
 
 
 # --- configuration -> optimiser ---------------------------------------------------------------
@@ -184,15 +151,15 @@ def prepare_model_dir(config_path, model_dir):
     write_text(copy, Path(config_path).read_text(encoding="utf-8"))
 
 
-def record_pixel_scale_arcsec(wcs_header):
-    """Pixel scale (arcsec) of a record's WCS header text (bytes or str); 0 if it has none."""
-    text = wcs_header.decode() if isinstance(wcs_header, bytes) else wcs_header
-    if not text.strip():
+def records_pixel_scale_arcsec(example, log=print):
+    """Pixel scale (arcsec) of the training images, from a record's ``image/wcs``; 0 (said in
+    the log) for records without one, e.g. made by other tools: ``deepcee detect`` then uses
+    FITS inputs at their own scale."""
+    if not example["wcs_header"].strip():
+        log("note: the records carry no image/wcs header, so the pixel scale of the training "
+            "images is unknown and deepcee detect will not resample FITS inputs to it")
         return 0.0
-    from astropy.io import fits
-    from astropy.wcs import WCS
-    wcs = WCS(fits.Header.fromstring(text)).celestial
-    return pixel_scale_arcsec(wcs) if wcs.has_celestial else 0.0
+    return pixel_scale_arcsec(wcs_from_header_text(example["wcs_header"]))
 
 
 def logged_steps(events_dir, tag=TOTAL_LOSS):
@@ -335,7 +302,8 @@ def make_train_step(model, optimizer, strategy, step, clip_norm, mixed_precision
 
 
 def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=None,
-          image_every=None, seed=0, mixed_precision=False, xla=False, log=print):
+          image_every=None, seed=0, mixed_precision=False, xla=False, deterministic=True,
+          log=print):
     """Train (or resume training) into ``model_dir``; returns the final step.
 
     Parameters
@@ -348,7 +316,14 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
         interrupted).
     checkpoint_every, image_every : int or None
         Steps between checkpoints and between TensorBoard detection images.
+    deterministic : bool
+        Switch on TensorFlow's op determinism (for the rest of the process: TensorFlow has
+        no switch back), so that the same seed gives the same checkpoints byte for byte and a
+        killed run resumes to the bytes of an uninterrupted one. Its cost per step is in
+        ``make bench`` (``train_step_determinism_cost``).
     """
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
     config = load_pipeline_config(config_path)
     train_config = config.train_config
     last_step = steps if steps is not None else (train_config.num_steps or None)
@@ -456,7 +431,6 @@ class TrainingState:
     model: object
     optimizer: object
     step: tf.Variable
-    checkpoint: tf.train.Checkpoint
     manager: tf.train.CheckpointManager
 
 
@@ -470,16 +444,13 @@ def restore_or_initialise(config, model_dir, strategy, example, seed=0, mixed_pr
     """
     train_config = config.train_config
     with strategy.scope():
-        model = build_model(config.model, seed=seed, xla_compatible=xla)
+        model = build_with_weights(config.model, seed=seed, xla_compatible=xla)
         optimizer = build_optimizer(train_config, mixed_precision)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-        model.detect(tf.zeros([1, *model_input_size(config.model), 3]))  # creates the weights
         optimizer.build(model.trainable_variables)  # creates the momentum slots to restore
-        image_size, pixel_scale = geometry_variables(
-            example["image"].shape[:2], record_pixel_scale_arcsec(example["wcs_header"]))
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
-                                     training_image_size=image_size,
-                                     training_pixel_scale_arcsec=pixel_scale)
+        geometry = geometry_variables(example["image"].shape[:2],
+                                      records_pixel_scale_arcsec(example, log))
+    checkpoint = run_checkpoint(model, step, geometry, optimizer)
     manager = tf.train.CheckpointManager(
         checkpoint, str(model_dir), max_to_keep=5, checkpoint_name="ckpt",
         keep_checkpoint_every_n_hours=train_config.keep_checkpoint_every_n_hours)
@@ -496,7 +467,7 @@ def restore_or_initialise(config, model_dir, strategy, example, seed=0, mixed_pr
     else:
         initialise_weights(model, train_config,
                            config.model.faster_rcnn.feature_extractor.batch_norm_trainable, log)
-    return TrainingState(model, optimizer, step, checkpoint, manager)
+    return TrainingState(model, optimizer, step, manager)
 
 
 def holds_loss_scale(checkpoint_path):

@@ -4,11 +4,11 @@ import sys
 from data_prep.base.command_line import dispatch
 
 VERBS = {
-    "train": ("stellarvae.run_field", "run StellarVAE on a named field (IRAS06055, RA,Dec)"),
-    "detect": ("stellarvae.detect_image", "run StellarVAE on any K-band FITS image"),
-    "table": ("stellarvae.table", "Table I of the paper for the eight IRAS fields"),
-    "fields": ("stellarvae.fields", "list the known fields and their reference values"),
-    "sim-gallery": ("stellarvae.sim_gallery", "write PNGs of simulated K-band fields"),
+    "train": ("stellarvae.cli.train", "run StellarVAE on a named field (IRAS06055, RA,Dec)"),
+    "detect": ("stellarvae.cli.detect", "run StellarVAE on any K-band FITS image"),
+    "table": ("stellarvae.cli.table", "Table I of the paper for the eight IRAS fields"),
+    "fields": ("stellarvae.cli.fields", "list the known fields and their reference values"),
+    "sim-gallery": ("stellarvae.cli.sim_gallery", "write PNGs of simulated K-band fields"),
 }
 
 

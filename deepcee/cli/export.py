@@ -1,0 +1,14 @@
+"""``deepcee export``: a trained checkpoint -> a SavedModel (:mod:`deepcee.serving.export`)."""
+from deepcee.serving.export import export
+
+
+def add_arguments(parser):
+    parser.add_argument("--model-dir", required=True,
+                        help="training run directory (checkpoints and pipeline.config)")
+    parser.add_argument("--out", required=True,
+                        help="export directory: saved_model/, pipeline.config, label map")
+
+
+def run(args):
+    path = export(args.model_dir, args.out)
+    print(f"wrote {path}")

@@ -1,0 +1,35 @@
+"""``deepcee train``: train Faster R-CNN from a pipeline config (:mod:`deepcee.training.train`)."""
+from deepcee.training.train import CHECKPOINT_EVERY, train
+
+
+def add_arguments(parser):
+    parser.add_argument("--config", required=True, help="pipeline config (OD API text format)")
+    parser.add_argument("--model-dir", required=True,
+                        help="run directory: checkpoints, events, pipeline.config")
+    parser.add_argument("--data", default=None,
+                        help="directory holding the TFRecord shards named by the config's "
+                             "input_path patterns (default: the config's own paths)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="train up to this step (overrides train_config.num_steps)")
+    parser.add_argument("--checkpoint-every", type=int, default=None,
+                        help=f"steps between checkpoints (default {CHECKPOINT_EVERY}, or a "
+                             "quarter of the run when shorter)")
+    parser.add_argument("--image-every", type=int, default=None,
+                        help="steps between TensorBoard detection images (default: at each "
+                             "checkpoint)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the initial weights, data order and flips")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="compute in float16 with float32 weights (mixed_float16 policy)")
+    parser.add_argument("--xla", action="store_true",
+                        help="compile the training step with XLA (jit_compile)")
+    parser.add_argument("--nondeterministic", action="store_true",
+                        help="leave TensorFlow's op determinism off (faster on some GPUs; the "
+                             "same seed then no longer gives the same bytes)")
+
+
+def run(args):
+    train(args.config, args.model_dir, data_dir=args.data, steps=args.steps,
+          checkpoint_every=args.checkpoint_every, image_every=args.image_every, seed=args.seed,
+          mixed_precision=args.mixed_precision, xla=args.xla,
+          deterministic=not args.nondeterministic)
