@@ -219,6 +219,10 @@ def model_problems(frcnn, buildable=True):
     require(frcnn.feature_extractor.type in SUPPORTED_FEATURE_EXTRACTORS, "type",
             f"feature_extractor type '{frcnn.feature_extractor.type}' is not supported; use "
             f"one of {', '.join(SUPPORTED_FEATURE_EXTRACTORS)}")
+    require(frcnn.feature_extractor.depth_multiplier > 0 and frcnn.feature_extractor.min_depth >= 1,
+            "depth_multiplier", f"depth_multiplier {frcnn.feature_extractor.depth_multiplier:g} "
+            f"and min_depth {frcnn.feature_extractor.min_depth}: give a positive multiplier and "
+            "a min_depth of at least 1")
     require(frcnn.feature_extractor.first_stage_features_stride == 16,
             "first_stage_features_stride", "first_stage_features_stride must be 16 "
             "(Inception-v2 cut after Mixed_4e)")

@@ -24,15 +24,19 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19protos/preprocessor.proto\x12\x0e\x64\x65\x65pcee.protos\"q\n\x11PreprocessingStep\x12\x46\n\x16random_horizontal_flip\x18\x02 \x01(\x0b\x32$.deepcee.protos.RandomHorizontalFlipH\x00\x42\x14\n\x12preprocessing_step\"0\n\x14RandomHorizontalFlip\x12\x18\n\x0bprobability\x18\x02 \x01(\x02:\x03\x30.5')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19protos/preprocessor.proto\x12\x0e\x64\x65\x65pcee.protos\"\xf4\x01\n\x11PreprocessingStep\x12\x46\n\x16random_horizontal_flip\x18\x02 \x01(\x0b\x32$.deepcee.protos.RandomHorizontalFlipH\x00\x12\x42\n\x14random_vertical_flip\x18\x1a \x01(\x0b\x32\".deepcee.protos.RandomVerticalFlipH\x00\x12=\n\x11random_rotation90\x18\x1b \x01(\x0b\x32 .deepcee.protos.RandomRotation90H\x00\x42\x14\n\x12preprocessing_step\"0\n\x14RandomHorizontalFlip\x12\x18\n\x0bprobability\x18\x02 \x01(\x02:\x03\x30.5\".\n\x12RandomVerticalFlip\x12\x18\n\x0bprobability\x18\x02 \x01(\x02:\x03\x30.5\",\n\x10RandomRotation90\x12\x18\n\x0bprobability\x18\x02 \x01(\x02:\x03\x30.5')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.preprocessor_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PREPROCESSINGSTEP']._serialized_start=45
-  _globals['_PREPROCESSINGSTEP']._serialized_end=158
-  _globals['_RANDOMHORIZONTALFLIP']._serialized_start=160
-  _globals['_RANDOMHORIZONTALFLIP']._serialized_end=208
+  _globals['_PREPROCESSINGSTEP']._serialized_start=46
+  _globals['_PREPROCESSINGSTEP']._serialized_end=290
+  _globals['_RANDOMHORIZONTALFLIP']._serialized_start=292
+  _globals['_RANDOMHORIZONTALFLIP']._serialized_end=340
+  _globals['_RANDOMVERTICALFLIP']._serialized_start=342
+  _globals['_RANDOMVERTICALFLIP']._serialized_end=388
+  _globals['_RANDOMROTATION90']._serialized_start=390
+  _globals['_RANDOMROTATION90']._serialized_end=434
 # @@protoc_insertion_point(module_scope)

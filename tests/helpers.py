@@ -222,3 +222,29 @@ def write_blob_records(data_dir, n_train, n_test, size=128, seed=0):
                                         filename=f"{split}{k}.png"))
         write_tfrecord(data_dir / f"{split}-00000-of-00001.tfrecord", records)
     return data_dir
+
+
+def _summaries(events_dir):
+    """``(step, summary value)`` of every summary in the event files under ``events_dir``."""
+    import tensorflow as tf
+    for path in sorted(Path(events_dir).glob("events.out.tfevents.*")):
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = tf.compat.v1.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                yield int(event.step), value
+
+
+def scalar_events(events_dir):
+    """{tag: [step, ...]} of the summaries in every event file under ``events_dir``."""
+    tags = {}
+    for step, value in _summaries(events_dir):
+        tags.setdefault(value.tag, []).append(step)
+    return tags
+
+
+def scalar_values(events_dir, tag):
+    """Values of the scalar ``tag`` in step order ({step: value})."""
+    import tensorflow as tf
+    return {step: float(tf.make_ndarray(value.tensor))
+            for step, value in sorted(_summaries(events_dir), key=lambda item: item[0])
+            if value.tag == tag}

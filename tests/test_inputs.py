@@ -49,7 +49,7 @@ def test_batches_have_fixed_shapes_and_padded_boxes(shards):
 
 
 def test_each_epoch_sees_every_record_once(shards):
-    batches = take(inputs.training_dataset(shards, 1, seed=3, flip_probability=0), 18)
+    batches = take(inputs.training_dataset(shards, 1, seed=3, augmentations=()), 18)
     brightness = [int(b[0].max()) for b in batches]
     assert sorted(brightness[:9]) == list(range(200, 209))
     assert sorted(brightness[9:]) == list(range(200, 209))
@@ -73,8 +73,9 @@ def test_resumed_stream_continues_where_it_stopped(shards):
 
 
 def test_flip_mirrors_image_and_boxes_together(shards):
-    plain = take(inputs.training_dataset(shards, 1, seed=2, flip_probability=0), 9)
-    flipped = take(inputs.training_dataset(shards, 1, seed=2, flip_probability=0.5), 9)
+    plain = take(inputs.training_dataset(shards, 1, seed=2, augmentations=()), 9)
+    flipped = take(inputs.training_dataset(
+        shards, 1, seed=2, augmentations=(("random_horizontal_flip", 0.5),)), 9)
     n_flipped = 0
     for (image, boxes, _), (image_f, boxes_f, _) in zip(plain, flipped):
         if np.array_equal(image, image_f):
@@ -95,3 +96,33 @@ def test_flip_helper_is_exact():
     flipped, boxes = inputs.flip_left_right(image, tf.constant([[0.1, 0.2, 0.5, 0.3]]))
     np.testing.assert_array_equal(flipped.numpy()[0, :, 0], [9, 6, 3, 0])
     np.testing.assert_allclose(boxes.numpy(), [[0.1, 0.7, 0.5, 0.8]], atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(inputs.AUGMENTATIONS))
+def test_each_augmentation_moves_boxes_with_the_image(shards, name):
+    """With probability 1 every image is transformed, and its box still frames exactly the
+    bright square (no stretch, no off-by-one)."""
+    plain = take(inputs.training_dataset(shards, 1, seed=4, augmentations=()), 9)
+    moved = take(inputs.training_dataset(shards, 1, seed=4, augmentations=((name, 1.0),)), 9)
+    for (image, _, _), (image_m, boxes_m, _) in zip(plain, moved):
+        assert not np.array_equal(image, image_m)
+        assert (image_m > 0).sum() == (image > 0).sum()
+        rows, cols = np.nonzero(image_m[0, :, :, 0])
+        ymin, xmin, ymax, xmax = boxes_m[0, 0] * 32
+        assert (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1) == pytest.approx(
+            (ymin, xmin, ymax, xmax), abs=1e-4)
+
+
+def test_augmentations_are_seeded_and_drawn_apart(shards):
+    """The same seed gives the same images; each augmentation has its own draws."""
+    both = (("random_vertical_flip", 0.5), ("random_rotation90", 0.5))
+    a = take(inputs.training_dataset(shards, 1, seed=6, augmentations=both), 9)
+    b = take(inputs.training_dataset(shards, 1, seed=6, augmentations=both), 9)
+    assert all(np.array_equal(x[0], y[0]) for x, y in zip(a, b))
+    plain = take(inputs.training_dataset(shards, 1, seed=6, augmentations=()), 9)
+    vflip = take(inputs.training_dataset(shards, 1, seed=6, augmentations=both[:1]), 9)
+    rotated = take(inputs.training_dataset(shards, 1, seed=6, augmentations=both[1:]), 9)
+    flipped_at = [not np.array_equal(p[0], v[0]) for p, v in zip(plain, vflip)]
+    rotated_at = [not np.array_equal(p[0], r[0]) for p, r in zip(plain, rotated)]
+    assert 0 < sum(flipped_at) < 9 and 0 < sum(rotated_at) < 9
+    assert flipped_at != rotated_at

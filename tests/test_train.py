@@ -17,7 +17,8 @@ from data_prep.base.errors import InputError
 from data_prep.deepcee_data.tfrecord_schema import read_examples
 from deepcee.training import train as training
 from deepcee.config import load_pipeline_config
-from helpers import PAPER_CONFIG, REPO, TINY_CONFIG, write_pipeline_config
+from helpers import (PAPER_CONFIG, REPO, TINY_CONFIG, scalar_events, scalar_values,
+                     write_pipeline_config)
 
 # Recall is checked every 50 steps: trained from random weights with batch size 1 and trainable
 # batch norm, the tiny model reached recall 1.0 by step 200 and then drifted (0.625 at 300-700
@@ -28,29 +29,6 @@ SCALAR_TAGS = {"Loss/RPNLoss/localization_loss", "Loss/RPNLoss/objectness_loss",
                "Loss/BoxClassifierLoss/localization_loss",
                "Loss/BoxClassifierLoss/classification_loss", "Loss/total_loss",
                "learning_rate"}
-
-
-def scalar_events(events_dir):
-    """{tag: [step, ...]} of the scalar summaries in every event file under ``events_dir``."""
-    tags = {}
-    for path in sorted(Path(events_dir).glob("events.out.tfevents.*")):
-        for record in tf.data.TFRecordDataset(str(path)):
-            event = tf.compat.v1.Event.FromString(record.numpy())
-            for value in event.summary.value:
-                tags.setdefault(value.tag, []).append(int(event.step))
-    return tags
-
-
-def scalar_values(events_dir, tag):
-    """Values of the scalar ``tag`` in step order."""
-    values = {}
-    for path in sorted(Path(events_dir).glob("events.out.tfevents.*")):
-        for record in tf.data.TFRecordDataset(str(path)):
-            event = tf.compat.v1.Event.FromString(record.numpy())
-            for value in event.summary.value:
-                if value.tag == tag:
-                    values[int(event.step)] = float(tf.make_ndarray(value.tensor))
-    return [values[step] for step in sorted(values)]
 
 
 def checkpoint_step(model_dir):
@@ -77,7 +55,7 @@ def test_optimizer_follows_the_config():
     assert float(schedule(0)) == pytest.approx(0.004)
     assert float(schedule(400)) == pytest.approx(0.001)
     assert float(optimizer.learning_rate) == pytest.approx(0.004)
-    assert training.flip_probability(config.train_config) == 0.5
+    assert training.augmentations(config.train_config) == (("random_horizontal_flip", 0.5),)
     full = load_pipeline_config(PAPER_CONFIG)
     assert float(training.learning_rate_schedule(
         full.train_config.optimizer.momentum_optimizer.learning_rate)(5000)) == \
@@ -374,5 +352,5 @@ def test_tiny_model_overfits_eight_simulated_images(tmp_path):
         if recall == 1.0:
             break
     assert recall == 1.0, f"recall {recall} at score 0.5 after {steps} steps"
-    losses = scalar_values(tmp_path / "run" / "train", "Loss/total_loss")
+    losses = list(scalar_values(tmp_path / "run" / "train", "Loss/total_loss").values())
     assert np.mean(losses[-20:]) < 0.7 * np.mean(losses[:20])

@@ -17,6 +17,10 @@ def add_arguments(parser):
     parser.add_argument("--image-every", type=int, default=None,
                         help="steps between TensorBoard detection images (default: at each "
                              "checkpoint)")
+    parser.add_argument("--eval-every", type=int, default=None,
+                        help="steps between evaluations of the test split (best F1 in "
+                             "TensorBoard, best checkpoint in best/, learning_curve.png; "
+                             "default: at each checkpoint; 0: never)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the initial weights, data order and flips")
     parser.add_argument("--mixed-precision", action="store_true",
@@ -30,6 +34,7 @@ def add_arguments(parser):
 
 def run(args):
     train(args.config, args.model_dir, data_dir=args.data, steps=args.steps,
-          checkpoint_every=args.checkpoint_every, image_every=args.image_every, seed=args.seed,
+          checkpoint_every=args.checkpoint_every, image_every=args.image_every,
+          eval_every=args.eval_every, seed=args.seed,
           mixed_precision=args.mixed_precision, xla=args.xla,
           deterministic=not args.nondeterministic)

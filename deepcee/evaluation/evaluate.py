@@ -29,9 +29,11 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import Table, vstack
 
+from data_prep.base.celestial import wcs_from_header_text
 from data_prep.base.errors import InputError
 from data_prep.base.files import write_json, write_table, write_text
-from deepcee.evaluation import plots as eval_plots, matching, metrics
+from deepcee.evaluation import matching, metrics
+from deepcee.evaluation import plots as eval_plots
 
 SPLITS = ("test", "redmapper")
 """The splits evaluated by default, when their TFRecords are present."""
@@ -102,7 +104,7 @@ def run_detector(detector, record_paths, limit=None):
         seconds += time.perf_counter() - start
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
         scores = np.asarray(scores, np.float64).reshape(-1)
-        wcs = matching.wcs_from_header_text(example["wcs_header"])
+        wcs = wcs_from_header_text(example["wcs_header"])
         x, y = matching.box_centres(boxes)
         coords = matching.normalised_to_sky(x, y, wcs, height, width)
         source_id = example["source_id"].decode()

@@ -27,8 +27,6 @@ right/bottom edge of the image) is pixel ``u * size - 0.5``.
 import numpy as np
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.io import fits
-from astropy.wcs import WCS
 
 from data_prep.base.cosmology import kpc_per_arcsec
 from data_prep.base.errors import InputError
@@ -46,17 +44,6 @@ def check_match_radius(radius_kpc):
         raise InputError(f"match radius {radius:g} kpc is outside (0, {MAX_MATCH_RADIUS_KPC:g}] "
                          "kpc: the paper counts nothing beyond 250 kpc as a TP; choose e.g. 100")
     return radius
-
-
-def wcs_from_header_text(text):
-    """A celestial astropy WCS from the FITS header text stored in a record's ``image/wcs``."""
-    if isinstance(text, bytes):
-        text = text.decode()
-    if not text.strip():
-        raise InputError("record has no image/wcs header: rebuild the TFRecords with "
-                         "`deepcee tfrecords`, which stores the cutout's WCS")
-    header = fits.Header.fromstring(text, sep="\n" if "\n" in text else "")
-    return WCS(header).celestial
 
 
 def normalised_to_pixel(coordinate, size):

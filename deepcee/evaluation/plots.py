@@ -113,3 +113,25 @@ def write_stamp(image, box, path):
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     write_bytes(path, buffer.getvalue())
+
+
+def plot_learning_curve(rows, path, title):
+    """Training loss and test-split best F1 against step (left) and wall-clock minutes of
+    training (right), from the rows of ``learning_curve.json``."""
+    step = np.array([row["step"] for row in rows])
+    minutes = np.array([row["minutes"] for row in rows])
+    loss = np.array([row["loss"] for row in rows])
+    f1 = np.array([row["best_f1"] for row in rows])
+    figure, (by_step, by_time) = plt.subplots(1, 2, figsize=(10, 4))
+    for axes, x, label in ((by_step, step, "step"), (by_time, minutes, "training minutes")):
+        axes.plot(x, loss, "o-", color="tab:blue", ms=3)
+        axes.set(xlabel=label, ylabel="total loss (mean since the last evaluation)")
+        axes.yaxis.label.set_color("tab:blue")
+        right = axes.twinx()
+        right.plot(x, f1, "s-", color="tab:red", ms=3)
+        right.set(ylabel="best F1 on the test split", ylim=(-0.02, 1.02))
+        right.yaxis.label.set_color("tab:red")
+        axes.grid(alpha=0.3)
+    figure.suptitle(title)
+    figure.tight_layout()
+    _save(figure, path)

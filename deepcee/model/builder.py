@@ -123,9 +123,11 @@ def build_model(model_config, seed=0, xla_compatible=False):
     )
 
     seeds = itertools.count(seed)
-    batch_norm = dict(train_batch_norm=config.feature_extractor.batch_norm_trainable,
-                      batch_norm_decay=config.feature_extractor.batch_norm_decay)
-    feature_network = InceptionV2FeatureNetwork(**batch_norm, seed=seed)
+    extractor = config.feature_extractor
+    inception = dict(train_batch_norm=extractor.batch_norm_trainable,
+                     batch_norm_decay=extractor.batch_norm_decay,
+                     depth_multiplier=extractor.depth_multiplier, min_depth=extractor.min_depth)
+    feature_network = InceptionV2FeatureNetwork(**inception, seed=seed)
     rpn = RegionProposalNetwork(
         len(anchor.scales) * len(anchor.aspect_ratios),
         depth=config.first_stage_box_predictor_depth,
@@ -139,7 +141,7 @@ def build_model(model_config, seed=0, xla_compatible=False):
         regularizer=_regularizer(box_predictor.fc_hyperparams.regularizer),
         dropout_keep_probability=(box_predictor.dropout_keep_probability
                                   if box_predictor.use_dropout else None),
-        **batch_norm, seed=seed)
+        **inception, seed=seed)
     box_coder = BoxCoder((coder.y_scale, coder.x_scale, coder.height_scale, coder.width_scale))
     return FasterRCNN(settings, feature_network, rpn, box_classifier, box_coder, seed=seed,
                       xla_compatible=xla_compatible)

@@ -1,6 +1,7 @@
 """A run's model on disk and back, one way for training, export, detection and the OD API
 name map: build it from its config with every variable created, the geometry of the images it
 was trained on, and the ``tf.train.Checkpoint`` layout that holds them."""
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,17 @@ import tensorflow as tf
 from data_prep.base.errors import InputError
 from deepcee.config import load_pipeline_config
 from deepcee.model.builder import build_model
+
+
+BEST = "best"
+"""Folder of a run directory holding its best-F1 checkpoint and ``best.json``
+(:mod:`deepcee.training.continuous_eval`)."""
+
+
+def read_best(model_dir):
+    """``best/best.json`` of a run (step and figures of its best checkpoint), or None."""
+    path = Path(model_dir) / BEST / "best.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def create_weights(model):

@@ -16,7 +16,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from data_prep.base.files import atomic_path
-from deepcee.model.checkpoint import geometry_variables, load_trained_model
+from deepcee.model.checkpoint import BEST, geometry_variables, load_trained_model, read_best
 
 OUTPUT_KEYS = ("detection_boxes", "detection_scores", "detection_classes", "num_detections")
 
@@ -37,10 +37,26 @@ class DetectionModule(tf.Module):
         return {key: tf.cast(detections[key], tf.float32) for key in OUTPUT_KEYS}
 
 
-def export(model_dir, out):
+def chosen_checkpoint(model_dir, which="best"):
+    """The checkpoint of a run to export: ``best`` (the best-F1 checkpoint kept by the
+    evaluation during training, else the latest) or ``latest``. Returns ``(path, what)``,
+    ``what`` saying which it is for the user."""
+    best = read_best(model_dir)
+    latest = tf.train.latest_checkpoint(str(model_dir))
+    if which == "best" and best is not None:
+        path = tf.train.latest_checkpoint(str(Path(model_dir) / BEST))
+        return path, f"the best checkpoint (test-split best F1 {best['best_f1']:.3f})"
+    return latest, "the latest checkpoint" + ("" if which == "latest" else
+                                               " (no evaluation during training kept a best)")
+
+
+def export(model_dir, out, which="best", log=print):
     """Write ``out/saved_model`` (replaced atomically), ``out/pipeline.config`` and the label
-    map; return the SavedModel directory."""
-    trained = load_trained_model(model_dir)
+    map from the run's ``which`` checkpoint (:func:`chosen_checkpoint`); return the SavedModel
+    directory."""
+    path, what = chosen_checkpoint(model_dir, which)
+    trained = load_trained_model(model_dir, path)
+    log(f"exporting {what}, step {trained.step}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     module = DetectionModule(trained)

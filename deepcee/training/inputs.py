@@ -2,12 +2,15 @@
 
 Reads the shards named by a config's ``tf_record_input_reader.input_path`` globs, shuffles
 them with a seed, decodes in parallel with :func:`data_prep.deepcee_data.tfrecord_schema.decode_example`,
-applies the random horizontal flip of Deep-CEE §2.1 / FACTS ("random horizontal flip
-p = 0.5"), pads the boxes to a fixed number per image, batches and prefetches.
+applies the config's ``data_augmentation_options`` in their order (the random horizontal
+flip of Deep-CEE §2.1 / FACTS, "random horizontal flip p = 0.5"; the vertical flip and the
+90-degree rotation the paper proposes in §4.2), pads the boxes to a fixed number per image,
+batches and prefetches.
 
 The order of examples is a pure function of ``(seed, example index)``: epoch ``e`` reads the
-shards and the records in an order drawn from ``seed`` and ``e``, and the flip of example
-``n`` is drawn from ``(seed, n)``. A resumed run therefore starts its data stream at the
+shards and the records in an order drawn from ``seed`` and ``e``, and an augmentation of
+example ``n`` (its place ``k`` in :data:`AUGMENTATIONS`, whatever the config's order) is drawn from
+``(seed + k * AUGMENTATION_SEED_STRIDE, n)``. A resumed run therefore starts its data stream at the
 example where the interrupted run stopped (``start_example``), and sees exactly the batches
 an uninterrupted run would have seen, without checkpointing the shuffle buffer.
 """
@@ -52,6 +55,26 @@ def flip_left_right(image, boxes):
     return tf.image.flip_left_right(image), tf.stack([ymin, 1.0 - xmax, ymax, 1.0 - xmin], -1)
 
 
+def flip_up_down(image, boxes):
+    """Mirror an image [H, W, C] and its normalised boxes top-bottom."""
+    ymin, xmin, ymax, xmax = tf.unstack(boxes, axis=-1)
+    return tf.image.flip_up_down(image), tf.stack([1.0 - ymax, xmin, 1.0 - ymin, xmax], -1)
+
+
+def rotate_90(image, boxes):
+    """Rotate an image [H, W, C] and its normalised boxes by 90 degrees anticlockwise (the
+    pixel at column x, row y goes to column y, row W - 1 - x)."""
+    ymin, xmin, ymax, xmax = tf.unstack(boxes, axis=-1)
+    return tf.image.rot90(image), tf.stack([1.0 - xmax, ymin, 1.0 - xmin, ymax], -1)
+
+
+AUGMENTATIONS = {"random_horizontal_flip": flip_left_right,
+                 "random_vertical_flip": flip_up_down,
+                 "random_rotation90": rotate_90}
+"""``data_augmentation_options`` (OD API preprocessor names) -> image-and-boxes function."""
+AUGMENTATION_SEED_STRIDE = 1_000_003
+
+
 def pad_boxes(boxes, max_boxes=MAX_BOXES):
     """Pad (or cut) boxes [M, 4] to [max_boxes, 4]; return (boxes, valid bool [max_boxes])."""
     boxes = boxes[:max_boxes]
@@ -85,8 +108,8 @@ def count_records(files):
                                                      lambda n, _: n + 1))
 
 
-def training_dataset(files, batch_size, seed=0, flip_probability=0.5, start_example=0,
-                     shuffle_buffer=256, num_readers=4, max_boxes=MAX_BOXES):
+def training_dataset(files, batch_size, seed=0, augmentations=(("random_horizontal_flip", 0.5),),
+                     start_example=0, shuffle_buffer=256, num_readers=4, max_boxes=MAX_BOXES):
     """An endless, deterministic dataset of training batches.
 
     Parameters
@@ -97,10 +120,10 @@ def training_dataset(files, batch_size, seed=0, flip_probability=0.5, start_exam
         Images per batch (``train_config.batch_size``; 1 in the paper). All images of a
         split have the same size, so a batch stacks without padding.
     seed : int
-        Draws the shard and record order of every epoch and every flip.
-    flip_probability : float
-        Mirror each image and its boxes left-right with this probability (0: never;
-        ``random_horizontal_flip`` in ``data_augmentation_options``, 0.5 in the paper).
+        Draws the shard and record order of every epoch and every augmentation.
+    augmentations : sequence of (str, float)
+        ``(name in AUGMENTATIONS, probability)``, applied in this order, each to an example
+        with its probability (the paper: a horizontal flip with 0.5).
     start_example : int
         Index of the first example to yield (``step * batch_size`` when resuming).
     shuffle_buffer : int
@@ -126,10 +149,14 @@ def training_dataset(files, batch_size, seed=0, flip_probability=0.5, start_exam
     def prepare(index, serialized):
         example = decode_example(serialized)
         image, boxes = example["image"], example["boxes"]
-        if flip_probability > 0:
-            draw = tf.random.stateless_uniform([], seed=tf.stack([tf.cast(seed, tf.int64),
-                                                                  index]))
-            image, boxes = tf.cond(draw < flip_probability, lambda: flip_left_right(image, boxes),
+        for name, probability in augmentations:
+            if probability <= 0:
+                continue
+            k = list(AUGMENTATIONS).index(name)
+            stream = tf.cast(seed + k * AUGMENTATION_SEED_STRIDE, tf.int64)
+            draw = tf.random.stateless_uniform([], seed=tf.stack([stream, index]))
+            image, boxes = tf.cond(draw < probability,
+                                   lambda: AUGMENTATIONS[name](image, boxes),
                                    lambda: (image, boxes))
         boxes, valid = pad_boxes(boxes, max_boxes)
         return tf.cast(image, tf.float32), boxes, valid

@@ -42,8 +42,10 @@ from data_prep.base.celestial import pixel_scale_arcsec, wcs_from_header_text
 from data_prep.base.errors import InputError
 from data_prep.base.files import write_text
 from deepcee.config import load_pipeline_config
-from deepcee.model.checkpoint import build_with_weights, geometry_variables, run_checkpoint
+from deepcee.model.checkpoint import (TrainedModel, build_with_weights, geometry_variables,
+                                      run_checkpoint)
 from deepcee.training import inputs
+from deepcee.training.continuous_eval import ContinuousEvaluation
 
 TOTAL_LOSS = "Loss/total_loss"
 CHECKPOINT_EVERY = 100
@@ -114,13 +116,13 @@ def build_optimizer(train_config, mixed_precision=False):
     return optimizer
 
 
-def flip_probability(train_config):
-    """Probability of the ``random_horizontal_flip`` in ``data_augmentation_options`` (0 if
-    there is none)."""
+def augmentations(train_config):
+    """``(name, probability)`` of each ``data_augmentation_options`` entry, in config order."""
+    steps = []
     for option in train_config.data_augmentation_options:
-        if option.WhichOneof("preprocessing_step") == "random_horizontal_flip":
-            return option.random_horizontal_flip.probability
-    return 0.0
+        name = option.WhichOneof("preprocessing_step")
+        steps.append((name, getattr(option, name).probability))
+    return tuple(steps)
 
 
 def choose_strategy():
@@ -302,8 +304,8 @@ def make_train_step(model, optimizer, strategy, step, clip_norm, mixed_precision
 
 
 def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=None,
-          image_every=None, seed=0, mixed_precision=False, xla=False, deterministic=True,
-          log=print):
+          image_every=None, eval_every=None, seed=0, mixed_precision=False, xla=False,
+          deterministic=True, log=print):
     """Train (or resume training) into ``model_dir``; returns the final step.
 
     Parameters
@@ -316,6 +318,9 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
         interrupted).
     checkpoint_every, image_every : int or None
         Steps between checkpoints and between TensorBoard detection images.
+    eval_every : int or None
+        Steps between evaluations of the test split (:mod:`deepcee.training.continuous_eval`;
+        default: at each checkpoint; 0: never). There is one at the end of the run too.
     deterministic : bool
         Switch on TensorFlow's op determinism (for the rest of the process: TensorFlow has
         no switch back), so that the same seed gives the same checkpoints byte for byte and a
@@ -333,8 +338,10 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
         checkpoint_every = CHECKPOINT_EVERY if last_step is None else max(
             1, min(CHECKPOINT_EVERY, last_step // 4))
     image_every = image_every or checkpoint_every
-    if checkpoint_every < 1 or image_every < 1:
-        raise InputError("--checkpoint-every and --image-every must be at least 1")
+    eval_every = checkpoint_every if eval_every is None else eval_every
+    if checkpoint_every < 1 or image_every < 1 or eval_every < 0:
+        raise InputError("--checkpoint-every and --image-every must be at least 1, "
+                         "--eval-every at least 0")
 
     reader = config.train_input_reader
     train_files = inputs.resolve_input_paths(reader.tf_record_input_reader.input_path, data_dir)
@@ -342,7 +349,11 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
     try:
         eval_files = inputs.resolve_input_paths(eval_patterns, data_dir)
     except InputError:
-        eval_files = train_files
+        eval_files = None
+        if eval_every:
+            log("note: no test split (eval_input_reader) found, so no evaluation during "
+                "training")
+            eval_every = 0
     prepare_model_dir(config_path, model_dir)
     model_dir = Path(model_dir)
 
@@ -353,7 +364,11 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
         if train_config.batch_size % replicas:
             raise InputError(f"batch_size {train_config.batch_size} does not split over "
                              f"{replicas} GPUs; use a multiple of {replicas}")
-        example = inputs.first_example(eval_files) or inputs.first_example(train_files)
+        example = inputs.first_example(eval_files or train_files)
+        if eval_every and not example["wcs_header"].strip():
+            log("note: the test records carry no image/wcs header, so the 100 kpc rule cannot "
+                "score them: no evaluation during training")
+            eval_every = 0
         state = restore_or_initialise(config, model_dir, strategy, example, seed, mixed_precision,
                                       xla, log)
         model, optimizer, step, manager = state.model, state.optimizer, state.step, state.manager
@@ -365,7 +380,7 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
 
         dataset = inputs.training_dataset(
             train_files, train_config.batch_size, seed=seed,
-            flip_probability=flip_probability(train_config),
+            augmentations=augmentations(train_config),
             start_example=start * train_config.batch_size,
             shuffle_buffer=reader.shuffle_buffer_size if reader.shuffle else 1)
         batches = iter(strategy.experimental_distribute_dataset(dataset))
@@ -376,6 +391,25 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
         eval_writer = tf.summary.create_file_writer(str(model_dir / "eval"))
         already_logged = logged_steps(model_dir / "train")
         pending = []  # (step, losses) not yet written to the event file
+        evaluation = None
+        if eval_every:
+            trained = TrainedModel(model, config, start, *(v.numpy().tolist()
+                                                          for v in state.geometry))
+            evaluation = ContinuousEvaluation(
+                model_dir, eval_files, config.eval_config.num_examples or None,
+                run_checkpoint(model, step, state.geometry), trained)
+            minutes_before = evaluation.resume_at(start)
+        since_eval = []  # total losses since the last evaluation
+        training_seconds = 0.0
+
+        def evaluate_now(at):
+            row = evaluation(at, np.mean(since_eval), minutes_before + training_seconds / 60,
+                             eval_writer)
+            since_eval.clear()
+            log(f"step {at}: test split ({row['n_images']} images) best F1 "
+                f"{row['best_f1']:.3f} at {row['threshold']:.0%} (precision "
+                f"{row['precision']:.3f}, recall {row['recall']:.3f}); best so far "
+                f"{evaluation.best['best_f1']:.3f} at step {evaluation.best['step']}")
 
         def save():
             with train_writer.as_default():
@@ -400,11 +434,13 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
             f"{replicas} {'GPU' if tf.config.list_logical_devices('GPU') else 'CPU'} replica(s); "
             f"checkpoint every {checkpoint_every} steps")
         stop = _StopRequest()
-        started = time.perf_counter()
         with stop.installed():
             while (last_step is None or int(step.numpy()) < last_step) and not stop.requested:
+                step_started = time.perf_counter()
                 losses = {k: float(v) for k, v in train_step(next(batches)).items()}
+                training_seconds += time.perf_counter() - step_started
                 at = int(step.numpy())
+                since_eval.append(losses[TOTAL_LOSS])
                 if not np.isfinite(losses[TOTAL_LOSS]):
                     raise InputError(f"the loss is {losses[TOTAL_LOSS]} at step {at}; lower the "
                                      "learning rate in the config (the last checkpoint is kept)")
@@ -412,8 +448,10 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
                 if at % checkpoint_every == 0 or at == last_step:
                     save()
                 if at % 10 == 0 or at == last_step or at == start + 1:
-                    rate = (time.perf_counter() - started) / (at - start)
+                    rate = training_seconds / (at - start)
                     log(f"step {at}: total_loss {losses[TOTAL_LOSS]:.4f} ({rate:.2f} s/step)")
+                if evaluation and (at % eval_every == 0 or at == last_step):
+                    evaluate_now(at)
             if pending:
                 save()
         final = int(step.numpy())
@@ -431,6 +469,7 @@ class TrainingState:
     model: object
     optimizer: object
     step: tf.Variable
+    geometry: tuple  # (training_image_size, training_pixel_scale_arcsec) variables
     manager: tf.train.CheckpointManager
 
 
@@ -467,7 +506,7 @@ def restore_or_initialise(config, model_dir, strategy, example, seed=0, mixed_pr
     else:
         initialise_weights(model, train_config,
                            config.model.faster_rcnn.feature_extractor.batch_norm_trainable, log)
-    return TrainingState(model, optimizer, step, manager)
+    return TrainingState(model, optimizer, step, geometry, manager)
 
 
 def holds_loss_scale(checkpoint_path):
