@@ -18,6 +18,7 @@ RUN ?= runs/deepcee
 VAE_RUN ?= runs/stellarvae
 THRESHOLD ?= 0.7
 VAE_OPTIONS ?=
+TFRECORDS_OPTIONS ?=
 
 N_ARG = $(if $(N),--n $(N))
 STEPS_ARG = $(if $(STEPS),--steps $(STEPS))
@@ -25,7 +26,7 @@ CHECKPOINT := $(RUN)/train/checkpoint
 SAVED_MODEL := $(RUN)/export/saved_model/saved_model.pb
 
 # Each command once; a phony target and the file rule it chains through share it.
-TFRECORDS = $(BIN)/deepcee tfrecords --source $(SOURCE) $(N_ARG) --seed $(SEED) --out $(DATA)
+TFRECORDS = $(BIN)/deepcee tfrecords --source $(SOURCE) $(N_ARG) --seed $(SEED) --out $(DATA) $(TFRECORDS_OPTIONS)
 TRAIN = $(BIN)/deepcee train --config $(CONFIG) --data $(DATA) --model-dir $(RUN)/train $(STEPS_ARG)
 define EVALUATE
 $(BIN)/deepcee evaluate --model $(RUN)/export --data $(DATA) --out $(RUN)/eval
@@ -107,3 +108,26 @@ demo: $(STAMP)
 	echo "Data set:         data/demo/deepcee/ (preview.png, clusters.ecsv, manifest.json)" && \
 	echo "TensorBoard:      make tensorboard   (logs in runs/demo/deepcee/train, runs/demo/stellarvae/IRAS06055/tensorboard)" && \
 	echo "Wall time:        $$(( $$(date +%s) - start )) s"
+
+# --- Survey scans on Dask ---------------------------------------------------------------
+# make scan-cee REGION=box:RA1,RA2,DEC1,DEC2|cone:RA,DEC,RADIUS|list:FILE [SOURCE=sim|sdss|dir:PATH]
+# make scan-vae [FIELDS="IRAS06055 91.9,20.6" | REGION=...] [SOURCE=sim|2mass|ukidss]
+# Both: [WORKERS=N] [SCHEDULER=local|tcp://HOST:8786|slurm|pbs] [JOBQUEUE=jobqueue.yaml]
+REGION ?=
+FIELDS ?=
+WORKERS ?=
+SCHEDULER ?= local
+JOBQUEUE ?=
+SCAN ?= runs/scan/deepcee
+SCAN_ARGS = --scheduler $(SCHEDULER) $(if $(WORKERS),--workers $(WORKERS)) \
+            $(if $(JOBQUEUE),--jobqueue-config $(JOBQUEUE))
+
+.PHONY: scan-cee scan-vae
+
+scan-cee: $(SAVED_MODEL)
+	$(BIN)/deepcee scan $(if $(REGION),--region "$(REGION)") --source $(SOURCE) --seed $(SEED) \
+	    --model $(RUN)/export --out $(SCAN) $(SCAN_ARGS)
+
+scan-vae: $(STAMP)
+	$(BIN)/stellarvae scan $(if $(REGION),--region "$(REGION)") $(foreach f,$(FIELDS),--field "$(f)") \
+	    --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) $(SCAN_ARGS) $(VAE_OPTIONS)
