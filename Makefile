@@ -76,7 +76,9 @@ eval-cee: $(SAVED_MODEL)
 train-vae: $(STAMP)
 	$(BIN)/stellarvae train --field "$(FIELD)" --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) $(VAE_OPTIONS)
 
+# The eight Table I fields run as one scan on Dask (see scan-vae); the table then reads them.
 table-vae: $(STAMP)
+	$(BIN)/stellarvae scan --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) $(SCAN_ARGS) $(VAE_OPTIONS)
 	$(BIN)/stellarvae table --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) $(VAE_OPTIONS)
 
 # --- Both -------------------------------------------------------------------------------

@@ -7,6 +7,9 @@ VERBS = {
     "train": ("stellarvae.cli.train", "run StellarVAE on a named field (IRAS06055, RA,Dec)"),
     "detect": ("stellarvae.cli.detect", "run StellarVAE on any K-band FITS image"),
     "table": ("stellarvae.cli.table", "Table I of the paper for the eight IRAS fields"),
+    "scan": ("stellarvae.cli.scan", "run many fields (or a region's grid) on Dask"),
+    "injection-recovery": ("stellarvae.cli.injection_recovery",
+                           "selection function of each method on simulated fields (Dask)"),
     "fields": ("stellarvae.cli.fields", "list the known fields and their reference values"),
     "sim-gallery": ("stellarvae.cli.sim_gallery", "write PNGs of simulated K-band fields"),
 }
