@@ -180,7 +180,8 @@ def test_offline_fails_at_once_without_retrying(web, tmp_path):
     waits = []
     start = time.monotonic()
     with pytest.raises(InputError, match=r"^VizieR \(J/ApJS/199/34/table1\) unreachable, no "
-                                         r"network: .*; check the network or use SOURCE=sim$"):
+                                         r"network: .*; check the network, or use --source sim "
+                                         r"\(SOURCE=sim with make\)$"):
         cluster_source("sdss", tmp_path, retry=RetryPolicy(sleep=waits.append)).paper_sample()
     assert time.monotonic() - start < 5 and waits == [] and web.count("votable") == 1
 
@@ -431,4 +432,5 @@ def test_tfrecords_from_sdss_offline_exits_2_with_one_line(web, tmp_path, capsys
                    "--cache", str(tmp_path / "cache")])
     err = capsys.readouterr().err.strip()
     assert status == 2 and time.monotonic() - start < 30
-    assert "\n" not in err and "VizieR" in err and err.endswith("use SOURCE=sim")
+    assert "\n" not in err and "VizieR" in err
+    assert err.endswith("use --source sim (SOURCE=sim with make)")

@@ -11,6 +11,11 @@ from astropy.wcs import WCS
 
 from data_prep.base.errors import CorruptFileError, NoCoverageError
 
+BLANK_MARKER = 1e30
+"""Pixel values of this magnitude or more (and infinities) are no flux of any survey but the
+markers some software writes for blank pixels (-1e30, 1e38): an image holding any is refused
+rather than stretched or scaled around them."""
+
 
 def image_hdu(hdul):
     """The first HDU of ``hdul`` that holds a 2-D image (or a cube with one plane), or None."""
@@ -54,6 +59,7 @@ def read_fits_image(path, require_celestial_wcs=True):
     CorruptFileError
         Missing, a directory, truncated or unreadable file, no 2-D image, or (when required)
         no celestial WCS.
+        Also pixels that are infinite or of magnitude >= :data:`BLANK_MARKER`.
     NoCoverageError
         Every pixel NaN, or every pixel zero: outside the survey footprint.
     """
@@ -72,7 +78,8 @@ def read_fits_image(path, require_celestial_wcs=True):
                 if hdu is None:
                     raise CorruptFileError(f"{path}: no 2-D image in any HDU; "
                                            "give a FITS file with one image")
-                data = np.asarray(np.squeeze(hdu.data), dtype=np.float32)
+                with np.errstate(over="ignore", invalid="ignore"):  # 1e39 -> inf: refused below
+                    data = np.asarray(np.squeeze(hdu.data), dtype=np.float32)
                 header = hdu.header.copy()
     except CorruptFileError:
         raise
@@ -86,4 +93,9 @@ def read_fits_image(path, require_celestial_wcs=True):
     finite = np.isfinite(data)
     if not finite.any() or not np.any(data[finite] != 0):
         raise NoCoverageError(f"{path}: image is all NaN or zero (outside the survey footprint)")
+    absurd = int(np.count_nonzero(~np.isnan(data) & ~(np.abs(data) < BLANK_MARKER)))
+    if absurd:
+        raise CorruptFileError(f"{path}: {absurd} pixels ({absurd / data.size:.2%}) are infinite "
+                               f"or of magnitude >= {BLANK_MARKER:g}, blank markers rather than "
+                               "flux; set them to NaN and retry")
     return data, header

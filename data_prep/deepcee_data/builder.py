@@ -39,7 +39,9 @@ Nothing is lost: each shard is written to a temporary name and renamed, then rec
 SHA-256 and a fingerprint of its settings and contents in ``.progress.json``. A rerun keeps a
 shard whose file matches its record and fingerprint and makes only what is missing, from the
 cached cutouts where they exist; a killed run leaves at most ``.tmp-*`` files, which the next
-run removes. Images are streamed one at a
+run removes. A finished data set in ``--out`` made with other settings stays whole while the
+new one is built beside it (``.building-<name>``, resumed by a rerun like any build), and is
+replaced only when the new one is complete. Images are streamed one at a
 time, so memory does not grow with the sample. The same seed gives the same bytes.
 
 A cutout with no usable data (mostly NaN or zero, outside the footprint), a truncated cached
@@ -50,7 +52,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -67,8 +68,9 @@ from data_prep.deepcee_data import stretch
 from data_prep.deepcee_data.cluster_boxes import BOX_KPC, bcg_boxes, clusters_in_image
 from data_prep.deepcee_data.cutout_cache import CutoutCache, CutoutRejected
 from data_prep.base.errors import InputError
-from data_prep.base.files import (atomic_path, sha256_file, write_bytes, write_json, write_table,
-                             write_text)
+from data_prep.base.files import (atomic_path, output_folder, remove_stale_temporaries,
+                                  replace_dir, sha256_file, write_bytes, write_json, write_table,
+                                  write_text)
 from data_prep.deepcee_data.offsets import COPIES, MAX_OFFSET_ARCSEC, bcg_offset, cutout_centre
 from data_prep.deepcee_data.png_encoding import encode_rgb_png
 from data_prep.deepcee_data.regrid import resized_wcs
@@ -277,22 +279,6 @@ def load_progress(out):
         return {}
 
 
-def remove_stale_temporaries(folder):
-    """Delete the ``.tmp-<pid>-<name>`` files (``data_prep.base.files.atomic_path``) of processes
-    that no longer run: what a killed run left half-written."""
-    for path in Path(folder).glob(".tmp-*"):
-        pid = path.name.split("-")[1]
-        if pid.isdigit() and int(pid) != os.getpid():
-            try:
-                os.kill(int(pid), 0)
-                continue  # still writing
-            except ProcessLookupError:
-                pass
-            except PermissionError:
-                continue
-        path.unlink(missing_ok=True)
-
-
 def remove_leftovers(out, planned):
     """Delete temporary files of killed runs and shards that the current plan does not have."""
     remove_stale_temporaries(out)
@@ -375,11 +361,35 @@ def plan_shards(plans, settings):
     return jobs
 
 
+def building_folder(target, settings):
+    """Where the data set of ``settings`` is built: ``target`` itself, unless it holds a
+    finished data set (``manifest.json``) of other settings; then ``.building-<name>`` beside
+    it, which replaces it once complete (said on stdout, with the settings that differ)."""
+    try:
+        earlier = json.loads((target / "manifest.json").read_text())["settings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return target
+    wanted = json.loads(json.dumps(dataclasses.asdict(settings), default=str))
+    changed = [f"{key} {earlier.get(key)} -> {value}" for key, value in wanted.items()
+               if earlier.get(key) != value]
+    if not changed:
+        return target
+    staging = target.with_name(f".building-{target.name}")
+    print(f"{target} holds a data set of other settings ({', '.join(changed)}); the new one is "
+          f"built in {staging} and replaces it when complete")
+    return staging
+
+
 def build(settings, out, cache_dir):
     """Build the data set in ``out`` (resuming: finished shards are kept), with cutouts
-    cached under ``cache_dir/<source>/cutouts``; print a summary."""
+    cached under ``cache_dir/<source>/cutouts``; print a summary. A finished data set of
+    other settings in ``out`` stays whole until the new one is complete
+    (:func:`building_folder`)."""
     started = time.perf_counter()
-    out, cache_dir = Path(out), Path(cache_dir)
+    target, cache_dir = Path(out), Path(cache_dir)
+    output_folder(target, "--out")
+    output_folder(cache_dir / settings.source / "cutouts", "--cache")
+    out = building_folder(target, settings)
     source = open_source(settings.source, cache_dir, settings.seed)
     paper_sample, cut_report = source.paper_sample()
     redmapper = standard_clusters(source.redmapper_sample(exclude=paper_sample))
@@ -413,9 +423,9 @@ def build(settings, out, cache_dir):
             try:
                 records, rejects = write_shard(out / job.name, job, cache, settings, bar)
             except OSError as error:  # disk full, directory removed: finished shards stay
-                raise InputError(f"writing {out / job.name}: {error.strerror or error}; "
-                                 "free space or fix the directory, then rerun to resume") \
-                    from None
+                raise InputError(f"writing {error.filename or out / job.name}: "
+                                 f"{error.strerror or error}; free space or fix the "
+                                 "directory, then rerun to resume") from None
             progress[job.name] = {"file": job.name, "split": job.split, "records": records,
                                   "planned": len(job.tasks),
                                   "sha256": sha256_file(out / job.name),
@@ -424,7 +434,9 @@ def build(settings, out, cache_dir):
     write_json(out / PROGRESS, progress)
     shards = [progress[job.name] for job in jobs]
     finish_outputs(out, settings, plans, shards, cut_report)
-    print_summary(out, settings, plans, shards, reused, time.perf_counter() - started)
+    if out != target:
+        replace_dir(target, out)
+    print_summary(target, settings, plans, shards, reused, time.perf_counter() - started)
 
 
 def finish_outputs(out, settings, plans, shards, cut_report):

@@ -21,6 +21,9 @@ import numpy as np
 
 import tensorflow as tf
 
+from data_prep.base.errors import InputError
+from data_prep.base.files import input_path
+
 OBJECT_FLOAT_KEYS = {
     "ra": "image/object/ra",
     "dec": "image/object/dec",
@@ -128,3 +131,36 @@ def read_examples(paths):
     """Yield decoded examples (numpy values) from TFRecord files, in file order."""
     for record in tf.data.TFRecordDataset([str(p) for p in paths]):
         yield {k: v.numpy() for k, v in decode_example(record).items()}
+
+
+def check_shards(paths):
+    """Check TFRecord files before any work reads them; return their record counts.
+
+    Every record of each file is read (so a truncated or bit-flipped file fails its length or
+    CRC check here, not hours into a run) and the first is decoded in this schema (so a file
+    of another kind is caught too).
+
+    Raises
+    ------
+    InputError
+        One line naming the file and what is wrong with it.
+    """
+    counts = []
+    for path in paths:
+        path = input_path(path, "TFRecord", "a TFRecord shard of 'deepcee tfrecords'")
+        records = tf.data.TFRecordDataset(str(path))
+        try:
+            counts.append(int(records.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1)))
+            for first in records.take(1):
+                example = decode_example(first)
+                if not (example["image"].shape[0] == example["height"]
+                        and example["image"].shape[1] == example["width"]):
+                    raise InputError(f"{path}: the first record's image is not its stated "
+                                     "height x width; rebuild the file with 'deepcee tfrecords'")
+        except (tf.errors.OpError, UnicodeDecodeError) as error:  # (a message of raw bytes)
+            damage = "damaged (truncated or corrupted)" if isinstance(
+                error, tf.errors.DataLossError) else "not in the Deep-CEE TFRecord schema"
+            reason = (str(error).strip().splitlines() or [""])[0][:120]
+            raise InputError(f"{path}: {damage} ({type(error).__name__}: {reason}); rebuild it "
+                             "with 'deepcee tfrecords' (make tfrecords)") from None
+    return counts

@@ -10,7 +10,7 @@ VizieR (``data_prep.surveys.vizier``), SkyView (``data_prep.surveys.skyview``) a
 - a machine with no network (name resolution fails, connection refused, network unreachable)
   is recognised on the first try, so ``make tfrecords SOURCE=sdss`` offline stops in seconds;
 - the final failure is one :class:`~data_prep.base.errors.InputError` line that names the service
-  and suggests ``SOURCE=sim``.
+  and suggests ``--source sim`` (``SOURCE=sim`` with make).
 
 FITS files read back from the cache are checked (:func:`read_fits_image`): a truncated or
 unreadable file is reported as :class:`CorruptFileError`; an image of NaN or zeros (outside a
@@ -39,7 +39,9 @@ from data_prep.base.files import write_bytes
 
 log = logging.getLogger(__name__)
 
-OFFLINE_HINT = "check the network or use SOURCE=sim"
+OFFLINE_HINT = "check the network, or use --source sim (SOURCE=sim with make)"
+"""The end of every unreachable-service line: the offline way, in the words of the command line
+and of the Makefile."""
 
 
 class CachedImage(NamedTuple):

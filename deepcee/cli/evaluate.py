@@ -1,8 +1,8 @@
 """``deepcee evaluate``: score a trained model on TFRecord splits as Deep-CEE §3
 (:mod:`deepcee.evaluation.evaluate` says what is written)."""
-from pathlib import Path
-
+from data_prep.base.command_line import positive_int
 from data_prep.base.errors import InputError
+from data_prep.base.files import output_folder
 from deepcee.evaluation import evaluate, matching, metrics
 
 
@@ -22,7 +22,7 @@ def add_arguments(parser):
                         help="operating threshold for eq. 8, offsets and KS "
                              "(default: the best-F1 threshold of each split)")
     parser.add_argument("--alpha", type=float, default=0.05, help="KS significance level")
-    parser.add_argument("--limit", type=int, default=None,
+    parser.add_argument("--limit", type=positive_int, default=None,
                         help="evaluate only the first N images of each split")
     parser.add_argument("--rescore", action="store_true",
                         help="re-score the saved detections in --out (e.g. another radius or "
@@ -33,10 +33,16 @@ def run(args):
     radius = matching.check_match_radius(args.match_radius_kpc)
     if args.threshold is not None:
         metrics.check_threshold(args.threshold)
-    out = Path(args.out)
+    if not 0 < args.alpha < 1:
+        raise InputError(f"--alpha {args.alpha}: give a significance level between 0 and 1")
+    out = output_folder(args.out, "--out")
     if args.rescore:
+        names = args.split or evaluate.evaluated_splits(out)
+        if not names:
+            raise InputError(f"--rescore: no <split>/detections.ecsv in {out} to re-score; run "
+                             "`deepcee evaluate` without --rescore first")
         summaries = [evaluate.rescore_split(out / name, name, radius, args.threshold, args.alpha)
-                     for name in args.split or evaluate.evaluated_splits(out)]
+                     for name in names]
     else:
         if args.model is None:
             raise InputError("--model is required (an export or training run dir), unless "

@@ -1,5 +1,6 @@
 """``deepcee tfrecords``: the Deep-CEE training, test and redMaPPer data sets (Deep-CEE §2.2);
 see :mod:`data_prep.deepcee_data.builder` for what is built and how."""
+from data_prep.base.command_line import non_negative_int
 from data_prep.base.errors import InputError
 from data_prep.deepcee_data import builder
 from data_prep.surveys import sdss
@@ -14,8 +15,11 @@ def add_arguments(parser):
     parser.add_argument("--n", type=int, default=None,
                         help="use N clusters of the paper sample, chosen with the seed "
                              "(default: all); also caps the redMaPPer set at N")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random step")
-    parser.add_argument("--out", default="data/deepcee", help="output directory")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seed of every random step")
+    parser.add_argument("--out", default="data/deepcee",
+                        help="output directory; a finished data set of other settings there "
+                             "is replaced only once the new one is complete")
     parser.add_argument("--cache", default="data/cache",
                         help="cache directory (cutouts in <cache>/<source>/cutouts)")
     parser.add_argument("--cutout-px", type=int, default=DEFAULTS.cutout_px,

@@ -30,7 +30,8 @@ from astropy.table import Table
 
 from data_prep.base import regions
 from data_prep.base.errors import InputError
-from data_prep.base.files import write_json, write_table, write_text
+from data_prep.base.files import atomic_dir, write_json, write_table, write_text
+from data_prep.deepcee_data.tfrecord_schema import check_shards
 from data_prep.surveys import catalogues
 from deepcee.evaluation import plots as eval_plots
 
@@ -182,12 +183,45 @@ def split_candidates(eval_dir, name, threshold, references, radius_arcmin):
     return cross_match(candidates, references, radius_arcmin)
 
 
+def check_evaluated_split(eval_dir):
+    """Check the saved evaluation of a split before anything is written: its
+    ``detections.ecsv`` (a readable table with the columns used here) and ``summary.json``,
+    and the TFRecords the stamps are cut from (``check_shards``). Returns those record paths.
+
+    Raises
+    ------
+    InputError
+        One line naming the damaged or missing file.
+    """
+    eval_dir = Path(eval_dir)
+    needed = ("image", "source_id", "ymin", "xmin", "ymax", "xmax", "score", "ra", "dec",
+              "nearest_kpc", "cluster")
+    try:
+        columns = Table.read(eval_dir / "detections.ecsv", format="ascii.ecsv").colnames
+        records = json.loads((eval_dir / "summary.json").read_text())["records"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{eval_dir}: the saved evaluation is incomplete or damaged "
+                         f"({type(error).__name__}: {str(error)[:120]}); run `deepcee evaluate`"
+                         " again") from None
+    missing = [column for column in needed if column not in columns]
+    if missing:
+        raise InputError(f"{eval_dir}/detections.ecsv lacks the columns {', '.join(missing)}; "
+                         "run `deepcee evaluate` again")
+    check_shards(records)
+    return records
+
+
 def data_seed(data_dir, source, seed):
     """The simulator seed: ``seed`` if given, else the data set manifest's, else 0."""
     manifest = Path(data_dir) / "manifest.json"
     if not manifest.is_file():
         return 0 if seed is None else seed
-    content = json.loads(manifest.read_text())
+    try:
+        content = json.loads(manifest.read_text())
+        content.get("source")
+    except (OSError, ValueError, AttributeError) as error:
+        raise InputError(f"{manifest}: not a data set manifest ({type(error).__name__}); "
+                         "rebuild the data set with `deepcee tfrecords` or pass --seed") from None
     if content.get("source") not in (None, source):
         raise InputError(f"{manifest} was built with --source {content['source']}, not "
                          f"{source}: pass --source {content['source']}")
@@ -199,15 +233,12 @@ def write_split_candidates(eval_dir, out_dir, name, threshold, references, radiu
     """Steps 1-3 of the module doc for split ``name``, evaluated in ``eval_dir``.
 
     Writes ``candidates.ecsv``, ``candidates.reg``, ``stamps/`` and ``summary.json`` (counts,
-    with ``source`` and ``z_range`` recorded) into ``out_dir``; returns the summary dict.
+    with ``source`` and ``z_range`` recorded) into ``out_dir``, which is replaced whole once
+    they are all written; returns the summary dict.
     """
-    eval_dir, out_dir = Path(eval_dir), Path(out_dir)
+    eval_dir = Path(eval_dir)
     candidates = split_candidates(eval_dir, name, threshold, references, radius_arcmin)
     records = json.loads((eval_dir / "summary.json").read_text())["records"]
-    (out_dir / "stamps").mkdir(parents=True, exist_ok=True)
-    write_stamps(candidates, records, out_dir / "stamps")
-    write_table(out_dir / "candidates.ecsv", candidates)
-    write_text(out_dir / "candidates.reg", region_text(candidates, radius_arcmin))
     counts = {"split": name, "threshold": threshold, "source": source,
               "search_radius_arcmin": radius_arcmin, "z_range": list(z_range),
               "fp_boxes": int(np.sum(candidates["n_boxes"])),
@@ -215,5 +246,10 @@ def write_split_candidates(eval_dir, out_dir, name, threshold, references, radiu
               "known_wen": int(np.sum(candidates["wen_match"])),
               "known_redmapper": int(np.sum(candidates["redmapper_match"])),
               "unknown": int(np.sum(~candidates["known"]))}
-    write_json(out_dir / "summary.json", counts)
+    with atomic_dir(out_dir) as staging:
+        (staging / "stamps").mkdir()
+        write_stamps(candidates, records, staging / "stamps")
+        write_table(staging / "candidates.ecsv", candidates)
+        write_text(staging / "candidates.reg", region_text(candidates, radius_arcmin))
+        write_json(staging / "summary.json", counts)
     return counts

@@ -13,7 +13,12 @@ For each split, ``<out>/<split>/`` receives
   best-F1 one unless ``--threshold``, as the paper uses 80 % on the test set and 70 % on the
   redMaPPer set): the standard error of regression (eq. 8) of TP centres in kpc, the fractions
   of predictions within the match radius and within 250 kpc, and the two-sample KS tests of
-  redshift, BCG r magnitude and richness between returned and all clusters.
+  redshift, BCG r magnitude and richness between returned and all clusters;
+- ``timing.json``: the detector's seconds and images per second, kept apart so that every
+  other file is the same bytes on every run of the same model on the same records.
+
+The split's folder is replaced whole when all its files are written, so a killed run leaves
+the earlier evaluation as it was, and its rerun writes what an uninterrupted run writes.
 
 :func:`rescore_split` (``deepcee evaluate --rescore``) re-scores the saved detections (another
 radius or operating threshold) without the model. TP / FP / FN and the matching rules are those
@@ -31,7 +36,8 @@ from astropy.table import Table, vstack
 
 from data_prep.base.celestial import wcs_from_header_text
 from data_prep.base.errors import InputError
-from data_prep.base.files import write_json, write_table, write_text
+from data_prep.base.files import atomic_dir, write_json, write_table, write_text
+from data_prep.deepcee_data.tfrecord_schema import check_shards
 from deepcee.evaluation import matching, metrics
 from deepcee.evaluation import plots as eval_plots
 
@@ -72,7 +78,8 @@ def evaluated_splits(out_dir):
 
 
 def split_records(data_dir, split):
-    """``(name, paths)``: the TFRecord files of a split name in ``data_dir``, or of a path/glob."""
+    """``(name, paths)``: the TFRecord files of a split name in ``data_dir``, or of a path/glob,
+    checked (:func:`data_prep.deepcee_data.tfrecord_schema.check_shards`) and not empty."""
     if split.endswith(".tfrecord") or "*" in split or Path(split).is_file():
         paths = sorted(glob.glob(split))
         name = Path(paths[0]).name.split("-")[0].removesuffix(".tfrecord") if paths else split
@@ -82,6 +89,9 @@ def split_records(data_dir, split):
     if not paths:
         raise InputError(f"no TFRecords for split '{split}' in {data_dir}: build them with "
                          "`deepcee tfrecords` or pass --split NAME|PATH")
+    if not sum(check_shards(paths)):
+        raise InputError(f"the TFRecords of split '{split}' ({paths[0]}...) hold no records: "
+                         "rebuild them with `deepcee tfrecords`")
     return name, paths
 
 
@@ -252,38 +262,41 @@ def write_split_outputs(out_dir, name, detections, clusters, radius_kpc, thresho
                         alpha=0.05, timing=None, record_paths=()):
     """Score a split's detections and write every file of the module doc into ``out_dir``.
 
+    ``out_dir`` is replaced whole once every file is written (``atomic_dir``), so a reader
+    (or a run killed half-way) finds either the earlier evaluation or this one, never a mix.
     ``record_paths`` (the TFRecords the detections came from, in order) are kept in the
-    summary so that ``deepcee candidates`` can cut stamps from the same images.
+    summary so that ``deepcee candidates`` can cut stamps from the same images; ``timing``
+    goes to ``timing.json``, apart from the figures, which are the same bytes on every run.
     """
-    out_dir = Path(out_dir)
     score_split(detections, clusters, radius_kpc)
     table, summary, (nearest, tp_offsets) = summarise(detections, clusters, radius_kpc,
                                                       threshold, alpha)
-    if timing:
-        summary["timing"] = timing
     summary["split"] = name
     summary["records"] = [str(path) for path in record_paths]
-    write_table(out_dir / "detections.ecsv", detections)
-    write_table(out_dir / "clusters.ecsv", clusters)
-    write_table(out_dir / "threshold_table.ecsv", table)
-    best = summary["best_f1"]
-    operating = summary["at_operating_threshold"]
-    write_text(out_dir / "threshold_table.md",
-               f"# Deep-CEE evaluation: {name}\n\n{summary['n_images']} images, "
-               f"{summary['n_clusters']} clusters, match radius {radius_kpc:g} kpc.\n\n"
-               + metrics.table_markdown(table)
-               + f"\nBest F1 {best['f1']:.4f} at {best['threshold'] * 100:.0f} % "
-                 f"(precision {best['precision']:.4f}, recall {best['recall']:.4f}).\n"
-               + f"At {summary['operating_threshold'] * 100:.0f} %: standard error (eq. 8) "
-                 f"{operating['standard_error_kpc']:.2f} kpc over {operating['n_tp']} TP; "
-                 f"{operating['fraction_predictions_within_radius']:.2%} of "
-                 f"{operating['n_predictions']} predictions within {radius_kpc:g} kpc.\n")
-    write_json(out_dir / "summary.json", _json_safe(summary))
-    eval_plots.plot_precision_recall(table, out_dir / "pr_curve.png",
-                                     f"Deep-CEE {name}: precision vs recall")
-    eval_plots.plot_centre_offsets(nearest, tp_offsets, radius_kpc,
-                                   summary["operating_threshold"],
-                                   out_dir / "centre_offsets.png", f"Deep-CEE {name}")
+    with atomic_dir(out_dir) as staging:
+        write_table(staging / "detections.ecsv", detections)
+        write_table(staging / "clusters.ecsv", clusters)
+        write_table(staging / "threshold_table.ecsv", table)
+        best = summary["best_f1"]
+        operating = summary["at_operating_threshold"]
+        write_text(staging / "threshold_table.md",
+                   f"# Deep-CEE evaluation: {name}\n\n{summary['n_images']} images, "
+                   f"{summary['n_clusters']} clusters, match radius {radius_kpc:g} kpc.\n\n"
+                   + metrics.table_markdown(table)
+                   + f"\nBest F1 {best['f1']:.4f} at {best['threshold'] * 100:.0f} % "
+                     f"(precision {best['precision']:.4f}, recall {best['recall']:.4f}).\n"
+                   + f"At {summary['operating_threshold'] * 100:.0f} %: standard error (eq. 8) "
+                     f"{operating['standard_error_kpc']:.2f} kpc over {operating['n_tp']} TP; "
+                     f"{operating['fraction_predictions_within_radius']:.2%} of "
+                     f"{operating['n_predictions']} predictions within {radius_kpc:g} kpc.\n")
+        write_json(staging / "summary.json", _json_safe(summary))
+        if timing:
+            write_json(staging / "timing.json", _json_safe(timing))
+        eval_plots.plot_precision_recall(table, staging / "pr_curve.png",
+                                         f"Deep-CEE {name}: precision vs recall")
+        eval_plots.plot_centre_offsets(nearest, tp_offsets, radius_kpc,
+                                       summary["operating_threshold"],
+                                       staging / "centre_offsets.png", f"Deep-CEE {name}")
     return summary
 
 
@@ -307,10 +320,18 @@ def rescore_split(out_dir, name, radius_kpc, threshold=None, alpha=0.05):
     if not (out_dir / "detections.ecsv").is_file():
         raise InputError(f"{out_dir}/detections.ecsv missing: run `deepcee evaluate` without "
                          "--rescore first")
-    detections = Table.read(out_dir / "detections.ecsv")
-    clusters = Table.read(out_dir / "clusters.ecsv")
-    detections.remove_columns(["cluster", "offset_kpc", "nearest_kpc"])
-    clusters.remove_columns(["matched_score", "offset_kpc"])
-    previous = json.loads((out_dir / "summary.json").read_text())
+    try:
+        detections = Table.read(out_dir / "detections.ecsv")
+        clusters = Table.read(out_dir / "clusters.ecsv")
+        detections.remove_columns(["cluster", "offset_kpc", "nearest_kpc"])
+        clusters.remove_columns(["matched_score", "offset_kpc"])
+        previous = json.loads((out_dir / "summary.json").read_text())
+        timing_path = out_dir / "timing.json"
+        timing = json.loads(timing_path.read_text()) if timing_path.is_file() else None
+        records = previous["records"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{out_dir}: the saved evaluation is incomplete or damaged "
+                         f"({type(error).__name__}: {str(error)[:120]}); run `deepcee evaluate` "
+                         "without --rescore to redo it") from None
     return write_split_outputs(out_dir, name, detections, clusters, radius_kpc, threshold, alpha,
-                               previous.get("timing"), previous.get("records", []))
+                               timing, records)

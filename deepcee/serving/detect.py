@@ -12,6 +12,11 @@ by non-maximum suppression. Outputs (``--out``): ``detections.ecsv`` (pixel cent
 the input's pixels, 0-based, score, and RA/Dec when the input has a WCS),
 ``detections.reg`` (ds9: fk5 with a WCS, image coordinates without) and ``overlay.png``;
 with several inputs, one such set per input in ``--out/<input name>/``.
+
+Inputs are checked before anything is detected, each kind one way for every verb that reads
+it: colour pictures by :func:`read_colour_image` (no 16-bit, grayscale or tiny pictures),
+FITS triplets by :func:`check_fits_triplet` (whole bands with agreeing WCSs), models by
+:func:`load_detector` (a damaged SavedModel or checkpoint is one line, not a traceback).
 """
 from pathlib import Path
 
@@ -23,14 +28,14 @@ import tensorflow as tf
 from data_prep.base import regions
 from data_prep.base.celestial import pixel_scale_arcsec
 from data_prep.base.errors import InputError
-from data_prep.base.files import atomic_path, write_table, write_text
+from data_prep.base.files import atomic_path, input_path, write_table, write_text
 from data_prep.base.fits_reader import celestial_wcs, read_fits_image
 from data_prep.deepcee_data.colour_image import colour_image
 from data_prep.deepcee_data.regrid import resized_wcs
+from data_prep.deepcee_data.stretch import band_limits
 from data_prep.surveys.sdss import BANDS
 from deepcee.evaluation.matching import box_centres
-from deepcee.model.checkpoint import load_trained_model
-from deepcee.serving.export import DetectionModule
+from deepcee.serving.export import OUTPUT_KEYS, DetectionModule, restored_run
 
 OVERLAP = 0.25
 """Fraction of a tile shared with its neighbour."""
@@ -70,8 +75,19 @@ class Detector:
         if not (path / "saved_model.pb").is_file():
             raise InputError(f"{path}: no saved_model.pb; run 'deepcee export' (make "
                              "export-cee) first or pass the export directory")
-        loaded = tf.saved_model.load(str(path))
-        serve = loaded.signatures["serving_default"]
+        try:
+            loaded = tf.saved_model.load(str(path))
+            serve = loaded.signatures["serving_default"]
+            spec = serve.structured_input_signature[1]["input_tensor"]
+        except Exception as error:  # TensorFlow and protobuf raise many types for a bad file
+            reason = (str(error).strip().splitlines() or [""])[0][:160]
+            raise InputError(f"{path}: not a readable deepcee SavedModel ({type(error).__name__}"
+                             f": {reason}); run 'deepcee export' again") from None
+        if spec.dtype != tf.uint8 or spec.shape.rank != 4 or \
+                not set(OUTPUT_KEYS) <= set(serve.structured_outputs):
+            raise InputError(f"{path}: its serving_default is not the OD API detection "
+                             "signature (uint8 input_tensor [1, H, W, 3] -> detection_boxes, "
+                             "...); give a 'deepcee export' folder")
         size = getattr(loaded, "training_image_size", None)
         scale = getattr(loaded, "training_pixel_scale_arcsec", None)
         detector = cls(lambda images: serve(input_tensor=images),
@@ -83,7 +99,7 @@ class Detector:
     @classmethod
     def from_checkpoint(cls, model_dir):
         """From a training run directory (its latest checkpoint and pipeline.config)."""
-        trained = load_trained_model(model_dir)
+        trained = restored_run(model_dir)
         module = DetectionModule(trained)
         detector = cls(module.serve, trained.training_image_size,
                        trained.training_pixel_scale_arcsec)
@@ -151,59 +167,138 @@ def tile_spans(length, tile, overlap=OVERLAP):
 
 # --- inputs -----------------------------------------------------------------------------------
 
+MIN_PICTURE_PX = 64
+"""Smallest side, in pixels of the training scale, of a picture worth detecting on. Below it
+a cluster box (250 kpc: about 190 px at z = 0.2) cannot fit, so a smaller picture (1 x 1,
+5 x 3000 px) is refused with a word rather than answered with "0 detections"."""
+WCS_TOLERANCE_PX = 0.5
+"""Bands of a FITS triplet whose WCSs place a pixel further apart than this (r-band pixels)
+on the sky are not one field."""
+
+
 class Picture:
     """An input made ready for the detector: RGB uint8 pixels, the WCS of those pixels (or
-    None), and the factor from them back to the input's own pixels."""
+    None), the factor from them back to the input's own pixels, and the input's files."""
 
-    def __init__(self, name, rgb, wcs=None, scale_to_input=1.0):
+    def __init__(self, name, rgb, wcs=None, scale_to_input=1.0, files=()):
         self.name, self.rgb, self.wcs, self.scale_to_input = name, rgb, wcs, scale_to_input
+        self.files = [str(Path(path).resolve()) for path in files]
+
+
+def check_picture_size(width, height, where):
+    """:class:`InputError` for a picture smaller than :data:`MIN_PICTURE_PX` a side."""
+    if min(width, height) < MIN_PICTURE_PX:
+        raise InputError(f"{where}: the picture is {width} x {height} px; Deep-CEE needs at "
+                         f"least {MIN_PICTURE_PX} px a side at the training scale (a cluster "
+                         "box is about 190 px): give a larger image")
 
 
 def read_colour_image(path):
-    """A PNG or JPEG as RGB uint8."""
+    """A PNG or JPEG colour picture as RGB uint8 ``[H, W, 3]``, checked.
+
+    Refused, each with one :class:`InputError` line: a missing file or a folder, a file that
+    is no image, 16 bits per channel (8-bit conversion would clip or quantise it), one
+    channel (grayscale: Deep-CEE reads colour, R, G, B = i, r, g), and a side under
+    :data:`MIN_PICTURE_PX`.
+    """
     from PIL import Image, UnidentifiedImageError
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file; give PNG/JPEG images or FITS g,r,i triplets")
+    path = input_path(path, "input", "a PNG/JPEG colour image (or FITS g, r, i files with "
+                      "--fits-g/--fits-r/--fits-i or a NAME_{band}.fits pattern)")
     try:
         with Image.open(path) as picture:
-            return np.asarray(picture.convert("RGB"))
-    except (UnidentifiedImageError, OSError):
-        raise InputError(f"{path}: not a PNG or JPEG image (for FITS give the g, r, i files "
-                         "with --fits-g/--fits-r/--fits-i or a NAME_{band}.fits pattern)") \
-            from None
+            mode, kind = picture.mode, picture.format
+            if kind == "PNG":
+                with open(path, "rb") as handle:
+                    bit_depth = handle.read(25)[24]  # IHDR: width, height, bit depth
+                if bit_depth == 16:
+                    raise InputError(f"{path}: a 16-bit PNG; Deep-CEE takes 8-bit colour "
+                                     "pictures stretched as in training: give the g, r, i "
+                                     "FITS files instead, or save it with 8 bits per channel")
+            if mode in ("1", "L", "LA", "I", "F") or mode.startswith("I;16"):
+                raise InputError(f"{path}: a one-channel (grayscale) image; Deep-CEE needs a "
+                                 "colour picture (R, G, B = i, r, g) or the g, r, i FITS files")
+            rgb = np.asarray(picture.convert("RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise InputError(f"{path}: not a PNG or JPEG image ({type(error).__name__}); "
+                         "for FITS give the g, r, i files with --fits-g/--fits-r/--fits-i or a "
+                         "NAME_{band}.fits pattern") from None
+    check_picture_size(rgb.shape[1], rgb.shape[0], path)
+    return rgb
 
 
-def read_fits_triplet(paths, training_pixel_scale_arcsec=0.0):
-    """A g, r, i FITS triplet as the colour image training made of its cutouts (Deep-CEE
-    §2.2, :func:`data_prep.deepcee_data.colour_image.colour_image`).
+def check_fits_triplet(paths):
+    """Read and check a g, r, i FITS triplet: every band present and readable
+    (:func:`data_prep.base.fits_reader.read_fits_image`: whole, finite, with a celestial WCS),
+    of one shape (at least :data:`MIN_PICTURE_PX` a side), on one pixel grid of the sky (their
+    WCSs agree within :data:`WCS_TOLERANCE_PX`), and each with a dynamic range to stretch.
 
     Parameters
     ----------
     paths : dict
-        Band (``g``, ``r``, ``i``) -> FITS path; one 2-D image each, of one shape.
+        Band (``g``, ``r``, ``i``) -> FITS path.
+
+    Returns
+    -------
+    bands : dict
+        Band -> float32 image.
+    wcs : astropy.wcs.WCS
+        The r band's celestial WCS.
+
+    Raises
+    ------
+    InputError
+        One line naming the band's file and what is wrong with it.
+    """
+    for band in BANDS:
+        if not paths.get(band):
+            raise InputError(f"FITS triplet: the {band} band is missing; give --fits-{band}")
+    bands, wcs = {}, {}
+    for band in BANDS:
+        bands[band], header = read_fits_image(paths[band])
+        wcs[band] = celestial_wcs(header)
+        try:
+            band_limits(bands[band])
+        except ValueError as error:
+            raise InputError(f"{paths[band]}: nothing to stretch in the {band} band ({error}); "
+                             "check the file") from None
+    shapes = {band: image.shape for band, image in bands.items()}
+    if len(set(shapes.values())) > 1:
+        raise InputError(f"FITS triplet {paths['r']}: the bands differ in shape {shapes}; "
+                         "give cutouts of one field and size")
+    height, width = shapes["r"]
+    check_picture_size(width, height, paths["r"])
+    corners = (np.array([0, width - 1, 0, width - 1, (width - 1) / 2]),
+               np.array([0, 0, height - 1, height - 1, (height - 1) / 2]))
+    reference = wcs["r"].pixel_to_world(*corners)
+    tolerance = WCS_TOLERANCE_PX * pixel_scale_arcsec(wcs["r"])
+    for band in ("g", "i"):
+        apart = np.max(wcs[band].pixel_to_world(*corners).separation(reference).arcsec)
+        if not apart <= tolerance:
+            raise InputError(f"{paths[band]}: its WCS places pixels {apart:.1f} arcsec from "
+                             f"the same pixels of {paths['r']}; give the g, r, i cutouts of "
+                             "one field on one pixel grid")
+    return bands, wcs["r"]
+
+
+def read_fits_triplet(paths, training_pixel_scale_arcsec=0.0):
+    """A g, r, i FITS triplet (:func:`check_fits_triplet`) as the colour image training made
+    of its cutouts (Deep-CEE §2.2, :func:`data_prep.deepcee_data.colour_image.colour_image`).
+
+    Parameters
+    ----------
+    paths : dict
+        Band (``g``, ``r``, ``i``) -> FITS path.
     training_pixel_scale_arcsec : float
-        The bands are resampled to this scale first when the r band has a WCS (0: keep).
+        The bands are resampled to this scale first (0: keep their own).
 
     Returns
     -------
     Picture
     """
-    data, wcs = {}, None
-    for band in BANDS:
-        if not paths.get(band):
-            raise InputError(f"FITS triplet: the {band} band is missing; give --fits-{band}")
-        path = Path(paths[band])
-        data[band], header = read_fits_image(path, require_celestial_wcs=False)
-        if band == "r":
-            wcs = celestial_wcs(header)
-    shapes = {band: image.shape for band, image in data.items()}
-    if len(set(shapes.values())) > 1:
-        raise InputError(f"FITS triplet {paths['r']}: the bands differ in shape {shapes}; "
-                         "give cutouts of one field and size")
-    height, width = shapes["r"]
+    data, wcs = check_fits_triplet(paths)
+    height, width = data["r"].shape
     factor = 1.0
-    if wcs is not None and training_pixel_scale_arcsec > 0:
+    if training_pixel_scale_arcsec > 0:
         factor = training_pixel_scale_arcsec / pixel_scale_arcsec(wcs)
     size = (width, height)
     if abs(factor - 1.0) > 1e-3:
@@ -212,11 +307,12 @@ def read_fits_triplet(paths, training_pixel_scale_arcsec=0.0):
         wcs = resized_wcs(wcs, factor)
     else:
         factor = 1.0
+    check_picture_size(*size, paths["r"])
     try:
         rgb, _ = colour_image(data, size)
     except ValueError as error:
         raise InputError(f"FITS triplet {paths['r']}: cannot stretch ({error})") from None
-    return Picture(Path(paths["r"]).stem, rgb, wcs, factor)
+    return Picture(Path(paths["r"]).stem, rgb, wcs, factor, [paths[band] for band in BANDS])
 
 
 # --- outputs ----------------------------------------------------------------------------------
@@ -242,6 +338,7 @@ def detection_table(picture, boxes, scores):
         table["ra"].unit = table["dec"].unit = "deg"
         table["ra"].info.format = table["dec"].info.format = ".6f"
     table.meta["input"] = picture.name
+    table.meta["input_files"] = picture.files
     table.meta["pixel_convention"] = "0-based pixel centres of the input image"
     return table
 
@@ -279,6 +376,25 @@ def write_overlay(path, picture, boxes, scores):
         image.save(tmp, format="PNG")
 
 
+def check_output_target(out_dir, files):
+    """Refuse to write the detections of the input ``files`` into ``out_dir`` when it holds
+    those of other files (its ``detections.ecsv`` says which): results of two inputs never
+    share a folder, and a rerun on the same input replaces its own."""
+    from astropy.table import Table
+    path = Path(out_dir) / "detections.ecsv"
+    if not path.is_file():
+        return
+    try:
+        earlier = Table.read(path, format="ascii.ecsv").meta.get("input_files")
+    except (OSError, ValueError):
+        earlier = None
+    files = [str(Path(name).resolve()) for name in files]
+    if earlier is None or list(earlier) != files:
+        raise InputError(f"{out_dir} holds the detections of "
+                         f"{', '.join(earlier) if earlier else 'another input'}, not of "
+                         f"{', '.join(files)}; give another --out, or remove that folder")
+
+
 def write_outputs(out_dir, picture, boxes, scores):
     """``detections.ecsv``, ``detections.reg`` and ``overlay.png`` in ``out_dir``."""
     out_dir = Path(out_dir)
@@ -290,8 +406,10 @@ def write_outputs(out_dir, picture, boxes, scores):
 
 
 def load_detector(model):
-    """A :class:`Detector` from an export directory or a training run directory."""
-    model = Path(model)
+    """A :class:`Detector` from an export directory or a training run directory, checked:
+    a damaged or foreign SavedModel or checkpoint is one :class:`InputError` line."""
+    model = input_path(model, "--model", "the export folder of 'deepcee export' or a training "
+                       "run folder", folder=True)
     if (model / "saved_model.pb").is_file() or (model / "saved_model" / "saved_model.pb").is_file():
         return Detector.from_saved_model(model)
     if (model / "checkpoint").is_file():

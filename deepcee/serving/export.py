@@ -9,13 +9,13 @@ with ``<out>/pipeline.config`` beside it. This module writes the same, plus the 
 and two variables a tiling detector needs: ``training_image_size`` (pixels ``[height,
 width]`` of the training images) and ``training_pixel_scale_arcsec`` (0 if unknown).
 """
-import os
 import shutil
 from pathlib import Path
 
 import tensorflow as tf
 
-from data_prep.base.files import atomic_path
+from data_prep.base.errors import InputError
+from data_prep.base.files import atomic_dir, atomic_path, input_path, output_folder
 from deepcee.model.checkpoint import BEST, geometry_variables, load_trained_model, read_best
 
 OUTPUT_KEYS = ("detection_boxes", "detection_scores", "detection_classes", "num_detections")
@@ -50,34 +50,40 @@ def chosen_checkpoint(model_dir, which="best"):
                                                " (no evaluation during training kept a best)")
 
 
+def restored_run(model_dir, checkpoint_path=None):
+    """:func:`deepcee.model.checkpoint.load_trained_model`, with a checkpoint that cannot be
+    restored (damaged, or written for another config) as one :class:`InputError` line."""
+    try:
+        return load_trained_model(model_dir, checkpoint_path)
+    except (tf.errors.OpError, ValueError, AssertionError, IndexError) as error:
+        reason = (str(error).strip().splitlines() or [""])[0][:160]
+        raise InputError(f"{model_dir}: its checkpoint cannot be restored ({type(error).__name__}"
+                         f": {reason}); resume training to write a new one, or give another "
+                         "run") from None
+
+
 def export(model_dir, out, which="best", log=print):
-    """Write ``out/saved_model`` (replaced atomically), ``out/pipeline.config`` and the label
-    map from the run's ``which`` checkpoint (:func:`chosen_checkpoint`); return the SavedModel
-    directory."""
+    """Write ``out/saved_model`` (replaced whole, only once the new one is complete),
+    ``out/pipeline.config`` and the label map from the run's ``which`` checkpoint
+    (:func:`chosen_checkpoint`); return the SavedModel directory."""
+    model_dir = input_path(model_dir, "--model-dir", "a training run folder ('deepcee train "
+                           "--model-dir')", folder=True)
+    out = output_folder(out, "--out")
     path, what = chosen_checkpoint(model_dir, which)
-    trained = load_trained_model(model_dir, path)
+    trained = restored_run(model_dir, path)
     log(f"exporting {what}, step {trained.step}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     module = DetectionModule(trained)
     target = out / "saved_model"
-    staging = out / f".tmp-{os.getpid()}-saved_model"
-    shutil.rmtree(staging, ignore_errors=True)
     logger = tf.get_logger()
     level = logger.level
     logger.setLevel("ERROR")  # Keras' notes on layers it does not serialise (not needed here)
     try:
-        tf.saved_model.save(module, str(staging),
-                            signatures={"serving_default": module.serve.get_concrete_function()})
-        if target.exists():
-            retired = out / f".old-{os.getpid()}-saved_model"
-            os.replace(target, retired)
-            shutil.rmtree(retired)
-        os.replace(staging, target)
+        with atomic_dir(target) as staging:
+            tf.saved_model.save(module, str(staging), signatures={
+                "serving_default": module.serve.get_concrete_function()})
     finally:
         logger.setLevel(level)
-        shutil.rmtree(staging, ignore_errors=True)
-    copy_file(Path(model_dir) / "pipeline.config", out / "pipeline.config")
+    copy_file(model_dir / "pipeline.config", out / "pipeline.config")
     label_map = trained.config.train_input_reader.label_map_path
     if label_map and Path(label_map).is_file():
         copy_file(label_map, out / Path(label_map).name)

@@ -23,7 +23,9 @@ after its last checkpoint; the rerun restores step, weights and optimiser state,
 data stream at the same example (:mod:`deepcee.training.inputs`), re-runs those steps and logs them.
 Should a kill land between writing the events and finishing the checkpoint, the rerun reads
 the steps already in the event files and does not log them again. Every step from 1 to the
-last therefore appears once in ``train/events.*``.
+last therefore appears once in ``train/events.*``. The detection image of a checkpoint is
+written to ``eval/events.*`` just before it too, and likewise never twice. A run resumes
+only on records of the image size and pixel scale it was trained on.
 """
 import contextlib
 import glob
@@ -41,6 +43,7 @@ import tf_keras
 from data_prep.base.celestial import pixel_scale_arcsec, wcs_from_header_text
 from data_prep.base.errors import InputError
 from data_prep.base.files import write_text
+from data_prep.deepcee_data.tfrecord_schema import check_shards
 from deepcee.config import load_pipeline_config
 from deepcee.model.checkpoint import (TrainedModel, build_with_weights, geometry_variables,
                                       run_checkpoint)
@@ -48,6 +51,8 @@ from deepcee.training import inputs
 from deepcee.training.continuous_eval import ContinuousEvaluation
 
 TOTAL_LOSS = "Loss/total_loss"
+IMAGE_TAG = "Detections/test_image_predicted_red_true_green"
+"""TensorBoard tag of the image of one test cutout with predicted and true boxes."""
 CHECKPOINT_EVERY = 100
 """Default steps between checkpoints (a quarter of the run when that is shorter)."""
 MIN_SCORE = 0.5
@@ -354,6 +359,10 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
             log("note: no test split (eval_input_reader) found, so no evaluation during "
                 "training")
             eval_every = 0
+    for files in filter(None, (train_files, eval_files)):
+        if not sum(check_shards(files)):
+            raise InputError(f"the TFRecord files {files[0]}... hold no records: rebuild them "
+                             "with 'make tfrecords'")
     prepare_model_dir(config_path, model_dir)
     model_dir = Path(model_dir)
 
@@ -411,6 +420,8 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
                 f"{row['precision']:.3f}, recall {row['recall']:.3f}); best so far "
                 f"{evaluation.best['best_f1']:.3f} at step {evaluation.best['step']}")
 
+        already_drawn = logged_steps(model_dir / "eval", IMAGE_TAG)
+
         def save():
             with train_writer.as_default():
                 for at, losses in pending:
@@ -422,13 +433,12 @@ def train(config_path, model_dir, data_dir=None, steps=None, checkpoint_every=No
             train_writer.flush()
             pending.clear()
             at = int(step.numpy())
-            manager.save(checkpoint_number=at)
-            if at % image_every == 0 or at == last_step:
-                with eval_writer.as_default():
-                    tf.summary.image("Detections/test_image_predicted_red_true_green",
-                                     detection_image(model, example["image"], example["boxes"]),
-                                     step=at)
+            if (at % image_every == 0 or at == last_step) and at not in already_drawn:
+                with eval_writer.as_default():  # before the checkpoint, as the scalars
+                    tf.summary.image(IMAGE_TAG, detection_image(model, example["image"],
+                                                                example["boxes"]), step=at)
                 eval_writer.flush()
+            manager.save(checkpoint_number=at)
 
         log(f"training {model_dir} from step {start} to {last_step or 'interruption'} on "
             f"{replicas} {'GPU' if tf.config.list_logical_devices('GPU') else 'CPU'} replica(s); "
@@ -495,6 +505,7 @@ def restore_or_initialise(config, model_dir, strategy, example, seed=0, mixed_pr
         keep_checkpoint_every_n_hours=train_config.keep_checkpoint_every_n_hours)
     latest = manager.latest_checkpoint
     if latest:
+        records = [value.numpy().tolist() for value in geometry]
         restored = checkpoint.restore(latest)
         if mixed_precision and not holds_loss_scale(latest):  # all but the loss scale
             restored.expect_partial()
@@ -502,11 +513,24 @@ def restore_or_initialise(config, model_dir, strategy, example, seed=0, mixed_pr
                 f"{float(optimizer.loss_scale):g}")
         else:  # (a saved loss scale is not needed without --mixed-precision)
             restored.assert_existing_objects_matched().expect_partial()
+        check_same_images(latest, [value.numpy().tolist() for value in geometry], records)
         log(f"resuming from {latest} at step {int(step.numpy())}")
     else:
         initialise_weights(model, train_config,
                            config.model.faster_rcnn.feature_extractor.batch_norm_trainable, log)
     return TrainingState(model, optimizer, step, geometry, manager)
+
+
+def check_same_images(checkpoint_path, trained, records):
+    """Refuse to resume a run on records of another image size or pixel scale: ``trained``
+    and ``records`` are ``[[height, width], arcsec per pixel]`` of the checkpoint's images and
+    of the records given now."""
+    (size, scale), (new_size, new_scale) = trained, records
+    if size != new_size or abs(scale - new_scale) > 1e-3 * max(scale, new_scale):
+        raise InputError(f"{checkpoint_path} was trained on {size[0]} x {size[1]} px images at "
+                         f"{scale:.4g} arcsec/px, these records are {new_size[0]} x "
+                         f"{new_size[1]} px at {new_scale:.4g} arcsec/px; resume on the run's "
+                         "own records, or train these in a new --model-dir")
 
 
 def holds_loss_scale(checkpoint_path):
