@@ -63,6 +63,8 @@ def reference_variables():
     """{OD API checkpoint name: shape} of the two Inception-v2 stages, built by tf_slim."""
     graph = tf.Graph()
     with graph.as_default():
+        # seeded: deepcee train switches op determinism on for the rest of the process
+        tf.compat.v1.set_random_seed(0)
         images = tf.compat.v1.placeholder(tf.float32, [1, 224, 224, 3])
         with slim.arg_scope([slim.conv2d, slim.separable_conv2d],
                             normalizer_fn=_batch_norm_variables):
