@@ -18,6 +18,7 @@ RUN ?= runs/deepcee
 VAE_RUN ?= runs/stellarvae
 THRESHOLD ?= 0.7
 VAE_OPTIONS ?=
+PRESET ?= paper
 TFRECORDS_OPTIONS ?=
 
 N_ARG = $(if $(N),--n $(N))
@@ -74,12 +75,12 @@ eval-cee: $(SAVED_MODEL)
 
 # --- StellarVAE -------------------------------------------------------------------------
 train-vae: $(STAMP)
-	$(BIN)/stellarvae train --field "$(FIELD)" --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) $(VAE_OPTIONS)
+	$(BIN)/stellarvae train --field "$(FIELD)" --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) --preset $(PRESET) $(VAE_OPTIONS)
 
 # The eight Table I fields run as one scan on Dask (see scan-vae); the table then reads them.
 table-vae: $(STAMP)
-	$(BIN)/stellarvae scan --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) $(SCAN_ARGS) $(VAE_OPTIONS)
-	$(BIN)/stellarvae table --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) $(VAE_OPTIONS)
+	$(BIN)/stellarvae scan --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) $(SCAN_ARGS) --preset $(PRESET) $(VAE_OPTIONS)
+	$(BIN)/stellarvae table --source $(SOURCE) --seed $(SEED) --out $(VAE_RUN) --preset $(PRESET) $(VAE_OPTIONS)
 
 # --- Both -------------------------------------------------------------------------------
 tensorboard: $(STAMP)

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from stellarvae.heat_map import peak_region
+from stellarvae.heat_map import background_level, peak_region
 from data_prep.base.celestial import pixel_scale_arcsec
 from stellarvae.measure import measure_region
 
@@ -76,11 +76,7 @@ def knn_density_map(stars, wcs, shape, j=20, max_grid=600):
 def significance_level(density):
     """Background (median) + :data:`N_SIGMA` x robust scatter (1.4826 MAD; the standard
     deviation when the MAD is 0) of a density map."""
-    median = float(np.median(density))
-    scatter = 1.4826 * float(np.median(np.abs(density - median)))
-    if scatter <= 0:
-        scatter = float(np.std(density))
-    return median + N_SIGMA * scatter
+    return background_level(density, N_SIGMA)
 
 
 def baseline_detection(method, stars, wcs, shape):

@@ -123,3 +123,52 @@ def iou_over_stars(stars, centre_a, radius_a, centre_b, radius_b):
     b = in_circle(coords, centre_b, radius_b)
     union = int((a | b).sum())
     return float((a & b).sum() / union) if union else float("nan")
+
+
+@dataclass
+class Footprint:
+    """The sky an image covers, as a coarse grid of cells for area integrals.
+
+    Attributes
+    ----------
+    x, y : ndarray
+        Cell centres in the image's 0-based pixel coordinates.
+    area : ndarray
+        Covered area of each cell in pixels (the cell's finite pixels).
+    scale_arcsec : float
+        Pixel side of the image (arcsec).
+    step : int
+        Cell side in pixels.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    area: np.ndarray
+    scale_arcsec: float
+    step: int = 1
+
+    @classmethod
+    def of_image(cls, image, wcs, max_cells=200):
+        """The finite pixels of ``image`` on cells of ``step`` x ``step`` pixels, ``step``
+        chosen so that at most ``max_cells`` lie along a side."""
+        finite = np.isfinite(np.asarray(image))
+        step = max(1, int(np.ceil(max(finite.shape) / max_cells)))
+        ny, nx = -(-finite.shape[0] // step), -(-finite.shape[1] // step)
+        padded = np.zeros((ny * step, nx * step), dtype=bool)
+        padded[:finite.shape[0], :finite.shape[1]] = finite
+        area = padded.reshape(ny, step, nx, step).sum(axis=(1, 3)).astype(np.float64)
+        gy, gx = np.mgrid[0:ny, 0:nx] * step + (step - 1) / 2.0
+        keep = area > 0
+        return cls(gx[keep], gy[keep], area[keep], pixel_scale_arcsec(wcs), step)
+
+    def area_within(self, x0, y0, radius_px):
+        """Covered area (pixels) within ``radius_px`` of (x0, y0): the cells whose centres lie
+        in the circle; for a circle of less than two cells, pi r^2 times the covered fraction
+        of the nearest cell."""
+        distance = np.hypot(self.x - x0, self.y - y0)
+        if radius_px < 2 * self.step:
+            nearest = int(np.argmin(distance))
+            if distance[nearest] > self.step:
+                return 0.0
+            return float(np.pi * radius_px ** 2 * self.area[nearest] / self.step ** 2)
+        return float(self.area[distance <= radius_px].sum())

@@ -5,9 +5,18 @@
   the detected region), all with the same WCS.
 * ``detection.ecsv`` -- one row per method (``vae``, ``star_counts``, ``knn_density``):
   centre (deg), radius (arcsec), members, IoU against the reference and the truth circles,
-  centre offsets, and the reference / truth / paper values of the field.
+  centre offsets, and the reference / truth / paper values of the field; then the significance
+  of the detection (:mod:`stellarvae.significance`): ``significance_sigma``, ``p_value``,
+  ``n_in`` (catalogue stars in the circle), ``n_expected`` (field stars expected there),
+  ``contrast`` (``n_in / n_expected - 1``),
+  ``heat_contrast_sigma`` (VAE row: heat-map peak over its background) and ``status``:
+  ``significant``, ``not significant`` (a region reported below the threshold: the paper's
+  method), ``no significant cluster`` (withheld, NaN centre: ``--min-significance``),
+  ``untested`` (no catalogue) or ``none`` (no region at all).
 * ``detection.json`` -- the same rows plus run facts (seed, options, timings, GMM attempts,
-  training epochs) and the input fingerprint that lets a rerun skip a finished field.
+  training epochs), ``candidates`` (every method's detection and significance before any was
+  withheld), ``vae`` (working pixel scale, widths, where the radius came from, the Plummer
+  fit) and the input fingerprint that lets a rerun skip a finished field.
 * ``detection.reg`` -- ds9 regions (ICRS, ``data_prep.base.regions``): every circle and centre,
   colour-coded as in ``detection.png``.
 """
@@ -100,9 +109,21 @@ def summary_lines(summary, run_dir):
     state = "reused (inputs unchanged)" if summary.get("skipped") else \
         f"done in {summary['seconds']:.1f} s"
     lines = [f"{summary['label']}: {state}"]
+    threshold = summary.get("significance_threshold_sigma")
     for row in summary["detections"]:
+        if row.get("status") in ("no significant cluster", "none"):
+            best = row.get("significance_sigma")
+            lines.append(f"  {row['method']:11s} no significant cluster"
+                         + (f" (best candidate {_fmt(best, '.1f')} sigma < {threshold:g})"
+                            if row.get("status") != "none" else " (no region found)"))
+            continue
         text = (f"  {row['method']:11s} RA {_fmt(row['ra'], '.5f')} Dec {_fmt(row['dec'], '+.5f')}"
                 f"  r = {_fmt(row['radius_arcsec'], '.1f')}\"  members {row['members']}")
+        if "significance_sigma" in row:
+            sigma = _fmt(row.get("significance_sigma"), ".1f")
+            text += {"significant": f"  {sigma} sigma",
+                     "not significant": f"  {sigma} sigma (NOT significant, < {threshold:g})",
+                     "untested": "  significance n/a (no catalogue)"}.get(row.get("status"), "")
         for prefix, short in (("reference", "ref"), ("truth", "truth")):
             iou = row.get(f"iou_{prefix}")
             if row.get(f"{short}_radius_arcsec") is not None and \

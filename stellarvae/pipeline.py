@@ -16,6 +16,20 @@ covers only a cluster's core, and patchy nebulosity can outvote its stars; with
 ``background_px=9`` and ``heat_smoothing_px=64`` (``IMPROVED``) the region follows the whole
 cluster (README: results of both on the simulator).
 
+Further named options beyond the paper, each off by default, are gathered with those two in
+the preset ``robust`` (:data:`PRESETS`; ``--preset robust``; README "Presets" says why each was
+chosen, measured on the selection function, ``stellarvae injection-recovery``): the image
+block-averaged to ``work_scale_arcsec`` so that patch sizes and widths are angles on the sky (one
+setting for 2MASS and UKIDSS), the background and smoothing widths in arcsec, a lower clip of
+the scaled image (``clip_percentile``: patches then count stars instead of weighing a few
+bright ones), the centre and half-number radius from a Plummer fit to the catalogue's stars
+around the heat map's centre (``radius_from="stars"``, :mod:`stellarvae.star_profile`), a
+shorter training with eq. 6's N(0, I) prior, and ``min_significance``: a field whose detection
+is not significant (:mod:`stellarvae.significance`) reports "no significant cluster" instead
+of a region. ``region_sigma`` (a region threshold above the heat map's background) is an
+option that was measured and not chosen. The significance of every detection is reported with
+every preset (``status`` column).
+
 Evaluation circles: the reference circle is the Tej et al. (2006) radius centred on the IRAS
 position (Table I fields only); the truth circle (simulated fields) is the truth row nearest the
 image centre. IoU and centre offset are reported against each circle that exists.
@@ -34,9 +48,10 @@ from astropy.table import Table
 from data_prep.base.celestial import pixel_scale_arcsec
 from data_prep.base.errors import InputError
 from data_prep.base.files import atomic_path
-from data_prep.stellarvae_data.patches import (PATCH_SIZES, extract_patches, scale_to_unit,
-                               subtract_diffuse_background)
-from stellarvae import baselines, heat_map, latent_gmm, measure, outputs, plots
+from data_prep.stellarvae_data.patches import (PATCH_SIZES, extract_patches, resample_to_scale,
+                                               scale_to_unit, subtract_diffuse_background)
+from stellarvae import (baselines, heat_map, latent_gmm, measure, outputs, plots, significance,
+                        star_profile)
 from stellarvae.fields import safe_name
 from stellarvae.training import TrainingOptions, encode_patches, train_vae
 
@@ -62,6 +77,29 @@ class PipelineOptions:
         Gaussian sigma of the summed heat map in pixels; 0 = none (paper).
     baselines : tuple of str
         Catalogue baselines measured beside the VAE.
+    work_scale_arcsec : float
+        Block-average the image to about this many arcsec per pixel first (patch sizes and
+        pixel widths then mean the same angle in every survey); 0 = native pixels (paper).
+    background_arcsec, heat_smoothing_arcsec : float
+        ``background_px`` and ``heat_smoothing_px`` given in arcsec (converted at the working
+        pixel scale); 0 = not given. Use one or the other form of each.
+    region_sigma : float
+        > 0: the region threshold is the heat map's median + this many robust standard
+        deviations (``heat_map.background_level``) instead of ``threshold_fraction`` x max.
+    radius_from : {"region", "stars"}
+        ``region``: radius of the circle of the region's area (paper). ``stars``: centre and
+        half-number radius of a Plummer fit to the catalogue stars around the heat map's centre
+        (:mod:`stellarvae.star_profile`); the region is kept when there is no catalogue or the
+        fit fails.
+    max_shift_arcsec : float
+        How far the star fit may move the heat map's centre.
+    clip_percentile : float
+        Percentile of the (background-subtracted) image scaled to 1 (paper: 99.5). Lower, every
+        star above the faintest saturates, so a patch's brightness counts its stars instead of
+        weighing their fluxes and a few bright field stars no longer outvote a cluster.
+    min_significance : float
+        > 0: a detection whose star over-density is below this many sigma is withheld and the
+        field reports "no significant cluster"; 0 = every region is reported (paper).
     """
 
     training: TrainingOptions = field(default_factory=TrainingOptions)
@@ -70,10 +108,46 @@ class PipelineOptions:
     background_px: int = 0
     heat_smoothing_px: float = 0.0
     baselines: tuple = baselines.BASELINES
+    work_scale_arcsec: float = 0.0
+    background_arcsec: float = 0.0
+    heat_smoothing_arcsec: float = 0.0
+    region_sigma: float = 0.0
+    radius_from: str = "region"
+    max_shift_arcsec: float = 60.0
+    min_significance: float = 0.0
+    clip_percentile: float = 99.5
 
 
 #: The two beyond-the-paper steps, as tested on the simulator (README, "deviations").
 IMPROVED = {"background_px": 9, "heat_smoothing_px": float(max(PATCH_SIZES))}
+
+#: Named combinations of options. ``paper`` is the paper's method (the defaults); ``robust``
+#: the improvements chosen on the development fields of the selection function (seeds 100+;
+#: README, "Presets"): 2"/px working scale, 10" background window, clip at the 95th
+#: percentile, 40" heat-map smoothing, radius and centre from the catalogue's star profile,
+#: "no significant cluster" below 5 sigma or a contrast of 0.5, and a training budget that
+#: keeps a 10' 2MASS field under 10 s on two cores (N(0, I) prior as eq. 6, 5 epochs, 512
+#: patches, no TensorBoard logs).
+PRESETS = {
+    "paper": {},
+    "robust": {"work_scale_arcsec": 2.0, "background_arcsec": 10.0, "clip_percentile": 95.0,
+               "heat_smoothing_arcsec": 40.0, "radius_from": "stars",
+               "min_significance": significance.SIGNIFICANCE_THRESHOLD,
+               "training": {"prior": "normal", "max_epochs": 5, "max_train_patches": 512,
+                            "tensorboard": False}},
+}
+RADIUS_SOURCES = ("region", "stars")
+
+
+def preset_options(name, **overrides):
+    """:class:`PipelineOptions` of the preset ``name`` with ``overrides`` (option: value;
+    ``training`` a dict of :class:`TrainingOptions` fields) applied on top."""
+    if name not in PRESETS:
+        raise InputError(f"unknown preset {name!r}: use one of {', '.join(PRESETS)}")
+    settings = {**PRESETS[name], **overrides}
+    training = {**PRESETS[name].get("training", {}), **overrides.get("training", {})}
+    settings["training"] = replace(TrainingOptions(), **training)
+    return PipelineOptions(**settings)
 
 
 @dataclass
@@ -157,6 +231,8 @@ def is_finished(out_dir, digest):
 def vae_votes(scaled, blank, size, options, seed, run_dir):
     """Train one DeepVAE on the patches of ``size``, cluster its latent space, vote.
 
+    Models and TensorBoard logs go to ``run_dir`` (none are kept when it is None).
+
     Returns
     -------
     dict
@@ -175,24 +251,28 @@ def vae_votes(scaled, blank, size, options, seed, run_dir):
     x = patches.flat()
     start = time.perf_counter()
     model, history = train_vae(x, options.training, seed=seed + size,
-                               log_dir=run_dir / "tensorboard" / f"patch{size}")
-    with atomic_path(run_dir / "models" / f"vae_patch{size}.weights.h5") as tmp:
-        model.save_weights(str(tmp))
+                               log_dir=None if run_dir is None or not options.training.tensorboard
+                               else run_dir / "tensorboard" / f"patch{size}")
+    if run_dir is not None:
+        with atomic_path(run_dir / "models" / f"vae_patch{size}.weights.h5") as tmp:
+            model.save_weights(str(tmp))
     z_mu, z_sigma = encode_patches(model, x)
     features = latent_gmm.latent_features(z_mu, z_sigma)
     mixture = latent_gmm.fit_latent_gmm(features, seed=seed)
     labels = mixture.labels(features)
     cluster = latent_gmm.cluster_component(labels, x.mean(axis=1))
     is_cluster = labels == cluster
-    with atomic_path(run_dir / "models" / f"gmm_patch{size}.npz") as tmp:
-        np.savez(tmp, weights=mixture.gmm.weights_, means=mixture.gmm.means_,
-                 covariances=mixture.gmm.covariances_, cluster_component=cluster)
+    if run_dir is not None:
+        with atomic_path(run_dir / "models" / f"gmm_patch{size}.npz") as tmp:
+            np.savez(tmp, weights=mixture.gmm.weights_, means=mixture.gmm.means_,
+                     covariances=mixture.gmm.covariances_, cluster_component=cluster)
     votes = heat_map.vote_map(scaled.shape, patches.rows, patches.cols, size, is_cluster)
     info = {"patches": len(patches), "training_patches": min(len(patches),
                                                              options.training.max_train_patches),
             "epochs": len(history["nelbo"]), "final_nelbo": history["nelbo"][-1],
             "final_reconstruction": history["reconstruction"][-1],
-            "final_kl": history["kl"][-1], "gmm_attempts": mixture.attempts,
+            "final_kl": history["kl"][-1], "nelbo_per_epoch": history["nelbo"],
+            "gmm_attempts": mixture.attempts,
             "gmm_accepted": mixture.accepted, "cluster_patches": int(is_cluster.sum()),
             "seconds": time.perf_counter() - start}
     latent = {"z_mu": z_mu, "z_sigma": z_sigma, "is_cluster": is_cluster,
@@ -242,6 +322,226 @@ def score(detection, data, reference, truth):
     return row
 
 
+def working_image(image, wcs, options):
+    """The image (float32) and WCS the VAE sees: block-averaged to ``work_scale_arcsec`` when
+    set, else the input itself; and the background and smoothing widths in its pixels."""
+    work, work_wcs = image, wcs
+    if options.work_scale_arcsec > 0:
+        work, work_wcs, _ = resample_to_scale(image, wcs, options.work_scale_arcsec)
+    scale = pixel_scale_arcsec(work_wcs)
+    background_px = options.background_px
+    if options.background_arcsec > 0:
+        background_px = max(3, int(round(options.background_arcsec / scale)) | 1)
+    smoothing_px = options.heat_smoothing_px
+    if options.heat_smoothing_arcsec > 0:
+        smoothing_px = options.heat_smoothing_arcsec / scale
+    return work, work_wcs, background_px, smoothing_px
+
+
+@dataclass
+class FieldAnalysis:
+    """Everything :func:`analyse_field` computed for one field (nothing written yet).
+
+    Attributes
+    ----------
+    heat, region : ndarray
+        Summed heat map and VAE region, on the working grid (``work_wcs``).
+    vote_maps : dict
+        Patch size -> vote fractions.
+    per_size : dict
+        Patch size -> :func:`vae_votes` result.
+    detections : list of stellarvae.measure.Detection
+        VAE first, then the baselines; a withheld detection has a NaN centre.
+    rows : list of dict
+        Detection-table rows (:func:`score` plus the significance columns).
+    circles : list
+        (label, style, centre, radius) drawn and written as ds9 regions.
+    candidates : list of dict
+        Every method's detection before withholding, with its significance.
+    work_wcs : astropy.wcs.WCS
+    extra : dict
+        Facts for the summary (radius source, Plummer fit, working scale, widths).
+    """
+
+    heat: np.ndarray
+    region: np.ndarray
+    vote_maps: dict
+    per_size: dict
+    detections: list
+    rows: list
+    circles: list
+    candidates: list
+    work_wcs: object
+    extra: dict
+
+
+def _native_pixels(wcs_from, wcs_to, x, y):
+    """Pixel (x, y) of ``wcs_from`` in the pixels of ``wcs_to``."""
+    if wcs_from is wcs_to:
+        return float(x), float(y)
+    world = wcs_from.celestial.pixel_to_world(x, y)
+    x_to, y_to = wcs_to.celestial.world_to_pixel(world)
+    return float(x_to), float(y_to)
+
+
+def _vae_detection(heat, region, work_wcs, data, star_x, star_y, footprint, options):
+    """The VAE's detection (centre and radius on the input image's WCS) and facts about it.
+
+    With ``radius_from="stars"`` the Plummer fit starts from the region's centre
+    (:mod:`stellarvae.star_profile`); when it succeeds, its centre and half-number radius are
+    the detection's.
+    """
+    detection = measure.measure_region(heat, region, work_wcs, "vae")
+    extra = {"radius_from": "region"}
+    if not np.isfinite(detection.ra_deg):
+        return detection, extra
+    detection.x_pix, detection.y_pix = _native_pixels(work_wcs, data.wcs, detection.x_pix,
+                                                      detection.y_pix)
+    if options.radius_from != "stars" or len(star_x) < 10:
+        return detection, extra
+    scale = pixel_scale_arcsec(data.wcs)
+    fit = star_profile.fit_plummer(star_x, star_y, footprint, detection.x_pix, detection.y_pix,
+                                   options.max_shift_arcsec / scale)
+    extra["plummer_fit"] = None if fit is None else asdict(fit)
+    if fit is None or not fit.ok:
+        return detection, extra
+    centre = data.wcs.celestial.pixel_to_world(fit.x, fit.y).icrs
+    radius = fit.a_px * scale
+    extra["radius_from"] = "stars"
+    return measure.Detection("vae", float(centre.ra.deg), float(centre.dec.deg), fit.x, fit.y,
+                             float(radius), float(np.pi * radius ** 2), detection.n_pixels), extra
+
+
+def _status(test, withheld, found, tested):
+    """The ``status`` column: what a person should make of the row (``tested``: there is a
+    catalogue)."""
+    if not found:
+        return "none"
+    if withheld:
+        return "no significant cluster"
+    if not tested:
+        return "untested"
+    return "significant" if significance.is_significant(test) else "not significant"
+
+
+def judge_detections(data, detections, footprint, star_x, star_y, min_significance=0.0,
+                     heat_contrast=float("nan")):
+    """Members, significance and detection-table rows of a field's detections.
+
+    A detection whose significance is below ``min_significance`` (> 0) is withheld: it is
+    replaced in ``detections`` by one with a NaN centre, and its row says "no significant
+    cluster". ``heat_contrast`` goes into the first row (the VAE's).
+
+    Returns
+    -------
+    reference, truth : tuple or None
+        The circles the rows are scored against.
+    rows : list of dict
+    candidates : list of dict
+        Each detection as found, with its significance.
+    """
+    reference = None
+    if data.reference is not None and data.reference.has_reference:
+        reference = (SkyCoord(data.reference.ra_deg * u.deg, data.reference.dec_deg * u.deg),
+                     data.reference.ref_radius_arcsec, data.reference.ref_members)
+    truth = truth_circle(data.truth, data.wcs, np.shape(data.image))
+    scale = pixel_scale_arcsec(data.wcs)
+    rows, candidates = [], []
+    for index, detection in enumerate(detections):
+        found = bool(np.isfinite(detection.ra_deg))
+        test = significance.overdensity(star_x, star_y, footprint, detection.x_pix,
+                                        detection.y_pix, detection.radius_arcsec / scale)
+        if found:
+            detection.members = measure.count_members(data.stars, detection)
+        candidates.append({"method": detection.method, **asdict(detection), **test})
+        withheld = bool(found and min_significance > 0 and len(star_x) > 0
+                        and not significance.is_significant(test, min_significance))
+        if withheld:
+            detection = measure.Detection(detection.method, np.nan, np.nan, np.nan, np.nan,
+                                          0.0, 0.0, 0)
+            detections[index] = detection
+        row = score(detection, data, reference, truth)
+        row.update({"significance_sigma": test["significance_sigma"],
+                    "p_value": test["p_value"], "n_in": test["n_in"],
+                    "n_expected": test["n_expected"], "contrast": test["contrast"],
+                    "heat_contrast_sigma": heat_contrast if index == 0 else float("nan"),
+                    "status": _status(test, withheld, found, len(star_x) > 0)})
+        rows.append(row)
+    return reference, truth, rows, candidates
+
+
+def baseline_rows(data, methods):
+    """Detection-table rows (with significance) of the catalogue baselines alone."""
+    image = np.asarray(data.image)
+    footprint = measure.Footprint.of_image(image, data.wcs)
+    star_x, star_y = baselines.star_pixels(data.stars, data.wcs)
+    detections = [baselines.baseline_detection(method, data.stars, data.wcs, image.shape)[2]
+                  for method in methods]
+    return judge_detections(data, detections, footprint, star_x, star_y)[2]
+
+
+def analyse_field(data, options=None, seed=0, run_dir=None, where=None):
+    """Run StellarVAE and the baselines on one field; compute, write nothing but the models.
+
+    Parameters
+    ----------
+    data : FieldData
+        With ``stars`` (an empty table when there is no catalogue).
+    options : PipelineOptions, optional
+    seed : int
+    run_dir : path, optional
+        Where the models and TensorBoard logs go (none kept when None).
+    where : str, optional
+        How error messages name the input.
+
+    Returns
+    -------
+    FieldAnalysis
+    """
+    options = options or PipelineOptions()
+    image = np.asarray(data.image, dtype=np.float32)
+    work, work_wcs, background_px, smoothing_px = working_image(image, data.wcs, options)
+    prepared = (subtract_diffuse_background(work, background_px) if background_px else work)
+    scaled, blank = scale_to_unit(prepared, high_percentile=options.clip_percentile)
+    per_size = {size: vae_votes(scaled, blank, size, options, seed, run_dir)
+                for size in options.patch_sizes}
+    if not any("skipped" not in result["info"] for result in per_size.values()):
+        raise InputError(f"{where or data.name}: fewer than {MIN_PATCHES} usable patches of "
+                         "every size; give a larger or less blank image")
+    vote_maps = {size: result["votes"] for size, result in per_size.items()}
+    heat = heat_map.combined_heat_map(list(vote_maps.values()), smoothing_px)
+    if options.region_sigma > 0:
+        region = heat_map.peak_region(
+            heat, level=heat_map.background_level(heat, options.region_sigma))
+    else:
+        region = heat_map.peak_region(heat, options.threshold_fraction)
+    footprint = measure.Footprint.of_image(image, data.wcs)
+    star_x, star_y = baselines.star_pixels(data.stars, data.wcs) if len(data.stars) else \
+        (np.zeros(0), np.zeros(0))
+    vae, extra = _vae_detection(heat, region, work_wcs, data, star_x, star_y, footprint,
+                                options)
+    detections = [vae]
+    for method in options.baselines if len(data.stars) else ():
+        detections.append(baselines.baseline_detection(method, data.stars, data.wcs,
+                                                        image.shape)[2])
+    reference, truth, rows, candidates = judge_detections(
+        data, detections, footprint, star_x, star_y, options.min_significance,
+        significance.heat_contrast_sigma(heat))
+    if not np.isfinite(detections[0].ra_deg):
+        region = np.zeros_like(region)
+    circles = [(d.method, d.method, d.centre(), d.radius_arcsec) for d in detections
+               if np.isfinite(d.ra_deg)]
+    if reference is not None:
+        circles.append(("Tej et al. 2006", "reference", reference[0], reference[1]))
+    if truth is not None:
+        circles.append(("truth", "truth", truth[0], truth[1]))
+    extra.update({"working_pixel_scale_arcsec": pixel_scale_arcsec(work_wcs),
+                  "background_px": int(background_px), "heat_smoothing_px": float(smoothing_px),
+                  "has_truth": truth is not None})
+    return FieldAnalysis(heat, region, vote_maps, per_size, detections, rows, circles,
+                         candidates, work_wcs, extra)
+
+
 def process_field(data, out_root, options=None, seed=0, where=None, force=False):
     """Run StellarVAE and the baselines on one field and write every output.
 
@@ -276,60 +576,35 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
     (run_dir / "models").mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     image = np.asarray(data.image, dtype=np.float32)
-    prepared = (subtract_diffuse_background(image, options.background_px)
-                if options.background_px else image)
-    scaled, blank = scale_to_unit(prepared)
-    per_size = {size: vae_votes(scaled, blank, size, options, seed, run_dir)
-                for size in options.patch_sizes}
-    if not any("skipped" not in result["info"] for result in per_size.values()):
-        raise InputError(f"{where or data.name}: fewer than {MIN_PATCHES} usable patches of "
-                         "every size; give a larger or less blank image")
-    vote_maps = {size: result["votes"] for size, result in per_size.items()}
-    heat = heat_map.combined_heat_map(list(vote_maps.values()), options.heat_smoothing_px)
-    region = heat_map.peak_region(heat, options.threshold_fraction)
-    detections = [measure.measure_region(heat, region, data.wcs, "vae")]
-    for method in options.baselines if len(data.stars) else ():
-        detections.append(baselines.baseline_detection(method, data.stars, data.wcs,
-                                                        image.shape)[2])
-    for detection in detections:
-        if np.isfinite(detection.ra_deg):
-            detection.members = measure.count_members(data.stars, detection)
-    reference = None
-    if data.reference is not None and data.reference.has_reference:
-        reference = (SkyCoord(data.reference.ra_deg * u.deg, data.reference.dec_deg * u.deg),
-                     data.reference.ref_radius_arcsec, data.reference.ref_members)
-    truth = truth_circle(data.truth, data.wcs, image.shape)
-    rows = [score(detection, data, reference, truth) for detection in detections]
-    circles = [(d.method, d.method, d.centre(), d.radius_arcsec) for d in detections]
-    if reference is not None:
-        circles.append(("Tej et al. 2006", "reference", reference[0], reference[1]))
-    if truth is not None:
-        circles.append(("truth", "truth", truth[0], truth[1]))
-
-    write_outputs(run_dir, data, image, heat, region, vote_maps, per_size, circles, options)
+    result = analyse_field(data, options, seed, run_dir, where)
+    write_outputs(run_dir, data, image, result, options)
     summary = {"field": data.name, "label": data.label, "seed": int(seed),
                "fingerprint": digest, "options": asdict(options),
                "pixel_scale_arcsec": pixel_scale_arcsec(data.wcs),
                "image_shape": list(image.shape), "n_stars": len(data.stars),
-               "has_truth": truth is not None, "detections": rows, "per_patch_size": {str(s): r["info"]
-                                                      for s, r in per_size.items()},
-               "seconds": time.perf_counter() - start, "skipped": False}
-    outputs.write_detection_table(run_dir / "detection.ecsv", rows,
+               "has_truth": result.extra["has_truth"], "detections": result.rows,
+               "per_patch_size": {str(s): r["info"] for s, r in result.per_size.items()},
+               "seconds": time.perf_counter() - start, "skipped": False,
+               "significance_threshold_sigma": significance.SIGNIFICANCE_THRESHOLD,
+               "candidates": result.candidates,
+               "vae": {key: value for key, value in result.extra.items() if key != "has_truth"}}
+    outputs.write_detection_table(run_dir / "detection.ecsv", result.rows,
                                   {"field": data.name, "label": data.label, "seed": int(seed)})
     outputs.write_summary_json(run_dir / RESULT_FILE, summary)
     return summary
 
 
-def write_outputs(run_dir, data, image, heat, region, vote_maps, per_size, circles, options):
+def write_outputs(run_dir, data, image, result, options):
     """Heat-map FITS, ds9 regions and the three figures of one field (``image``: the K-band
-    image as float32)."""
-    outputs.write_heat_map_fits(run_dir / "heat_map.fits", heat, region, vote_maps, data.wcs)
-    outputs.write_ds9_regions(run_dir / "detection.reg", circles)
-    plots.plot_latent_space({size: r["latent"] for size, r in per_size.items()},
+    image as float32; ``result``: its :class:`FieldAnalysis`)."""
+    outputs.write_heat_map_fits(run_dir / "heat_map.fits", result.heat, result.region,
+                                result.vote_maps, result.work_wcs)
+    outputs.write_ds9_regions(run_dir / "detection.reg", result.circles)
+    plots.plot_latent_space({size: r["latent"] for size, r in result.per_size.items()},
                             run_dir / "latent_space.png", data.label)
-    plots.plot_heat_map(heat, region, data.wcs, run_dir / "heat_map.png", data.label,
-                        options.threshold_fraction)
-    plots.plot_detection(image, data.stars, circles, data.wcs,
+    plots.plot_heat_map(result.heat, result.region, result.work_wcs, run_dir / "heat_map.png",
+                        data.label, options.threshold_fraction)
+    plots.plot_detection(image, data.stars, result.circles, data.wcs,
                          run_dir / "detection.png", data.label)
 
 

@@ -100,3 +100,89 @@ def plot_detection(image, stars, circles, wcs, path, title):
     axis.legend(loc="upper right", fontsize=7)
     axis.set_title(f"{title}: detected and reference circles")
     save_figure(figure, path)
+
+
+METHOD_ORDER = ("vae_paper", "vae_robust", "vae_robust_image", "star_counts", "knn_density")
+
+
+def plot_selection_maps(cells, grid, metric, label, path):
+    """Selection-function maps (``stellarvae injection-recovery``): one row of panels per
+    method, one column per survey x field density x nebulosity; each panel is members
+    (rows) x half-number radius (columns), coloured by ``metric`` with its value written in.
+
+    Parameters
+    ----------
+    cells : astropy.table.Table
+        ``stellarvae.injection_recovery.cell_table`` rows.
+    grid : stellarvae.injection_recovery.Grid
+    metric : str
+        Column of ``cells`` (``median_iou``, ``detection_rate``, ...).
+    label : str
+        Colour-bar and title text.
+    """
+    from itertools import product
+
+    cluster = cells[~cells["empty"]]
+    methods = [m for m in METHOD_ORDER if m in set(cluster["method"])]
+    columns = list(product(grid.surveys, grid.density, grid.nebulosity))
+    members, radii = list(grid.members), list(grid.r_half_arcsec)
+    vmax = 2.0 if "offset" in metric else 1.0
+    figure, axes = plt.subplots(len(methods), len(columns), squeeze=False,
+                                figsize=(1.9 * len(columns) + 1.2, 1.9 * len(methods) + 0.8))
+    shown = None
+    for (i, method), (j, (survey, density, nebulosity)) in product(enumerate(methods),
+                                                                    enumerate(columns)):
+        axis = axes[i][j]
+        values = np.full((len(members), len(radii)), np.nan)
+        for row in cluster[(cluster["method"] == method) & (cluster["survey"] == survey)
+                           & (cluster["density"] == density)
+                           & (cluster["nebulosity"] == nebulosity)]:
+            if row["members"] in members and row["r_half_arcsec"] in radii:
+                values[members.index(row["members"]),
+                       radii.index(row["r_half_arcsec"])] = row[metric]
+        shown = axis.imshow(values, origin="lower", cmap="viridis", vmin=0.0, vmax=vmax,
+                            aspect="auto")
+        for (a, b), value in np.ndenumerate(values):
+            if np.isfinite(value):
+                axis.text(b, a, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                          color="white" if value < 0.6 * vmax else "black")
+        axis.set_xticks(range(len(radii)), [f"{r:g}\"" for r in radii], fontsize=6)
+        axis.set_yticks(range(len(members)), [str(m) for m in members], fontsize=6)
+        if i == 0:
+            axis.set_title(f"{survey}\ndensity x{density:g}, nebula x{nebulosity:g}",
+                           fontsize=7)
+        if j == 0:
+            axis.set_ylabel(f"{method}\nmembers", fontsize=7)
+        if i == len(methods) - 1:
+            axis.set_xlabel("r_half", fontsize=7)
+    figure.colorbar(shown, ax=axes, shrink=0.6, label=label)
+    figure.suptitle(f"StellarVAE selection function (simulator): {label}", fontsize=9)
+    save_figure(figure, path)
+
+
+def plot_false_detections(cells, path):
+    """Bar chart of the false-detection rate on cluster-free fields, per method and empty cell
+    (claimed and significant), with the rate of regions claimed at all as open bars."""
+    empty = cells[cells["empty"]]
+    methods = [m for m in METHOD_ORDER if m in set(empty["method"])]
+    names = sorted(set(empty["cell"]))
+    figure, axis = plt.subplots(figsize=(1.0 + 0.9 * len(names), 3.6))
+    width = 0.8 / max(len(methods), 1)
+    colours = {"vae_paper": "tab:red", "vae_robust": "tab:green",
+               "vae_robust_image": "tab:olive", "star_counts": "orange", "knn_density": "magenta"}
+    for k, method in enumerate(methods):
+        rows = {row["cell"]: row for row in empty[empty["method"] == method]}
+        x = np.arange(len(names)) + (k - (len(methods) - 1) / 2) * width
+        claims = [rows[n]["claim_rate"] if n in rows else np.nan for n in names]
+        false = [rows[n]["false_detection_rate"] if n in rows else np.nan for n in names]
+        axis.bar(x, claims, width, fill=False, edgecolor=colours[method], linewidth=0.8)
+        axis.bar(x, false, width, color=colours[method], label=method)
+    axis.axhline(0.05, color="grey", linestyle="--", linewidth=0.8)
+    axis.set_xticks(range(len(names)), [n.replace("empty_", "").replace("_", "\n")
+                                        for n in names], fontsize=6)
+    axis.set_ylim(0, 1.05)
+    axis.set_ylabel("fraction of empty fields")
+    axis.legend(fontsize=7, loc="upper right")
+    axis.set_title("Cluster-free fields: false detections (filled: significant; open: any "
+                   "region claimed); dashed: 5 %", fontsize=8)
+    save_figure(figure, path)

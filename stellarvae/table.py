@@ -52,6 +52,8 @@ def table_row(field, summary):
         "star_counts_iou_percent": percent(by_method.get("star_counts"), iou_key),
         "knn_density_iou_percent": percent(by_method.get("knn_density"), iou_key),
     }
+    if vae.get("status") == "no significant cluster":  # --min-significance withheld it
+        values.update({"radius_arcsec": np.nan, "members": np.nan})
     return {key: (np.nan if value is None else value) for key, value in values.items()}
 
 

@@ -37,6 +37,9 @@ class TrainingOptions:
         Adam step size.
     max_train_patches : int
         Largest random subset of patches used for training (all are encoded).
+    tensorboard : bool
+        Write TensorBoard logs of each DeepVAE (``stellarvae`` with a run folder); the
+        per-epoch NELBO, reconstruction and KL are in ``detection.json`` either way.
     """
 
     latent_dim: int = 2
@@ -47,6 +50,7 @@ class TrainingOptions:
     batch_size: int = 128
     learning_rate: float = 1e-3
     max_train_patches: int = 2000
+    tensorboard: bool = True
 
 
 def training_subset(n_patches, limit, seed):
@@ -80,6 +84,11 @@ def train_vae(x, options, seed, log_dir=None):
     model = DeepVAE(x.shape[1], latent_dim=options.latent_dim, prior=options.prior,
                     name=f"deep_vae_{x.shape[1]}px")
     model.compile(optimizer=tf_keras.optimizers.Adam(options.learning_rate))
+    # Weights and optimizer slots made now, not inside the first training step: a step that
+    # creates variables is traced twice, and tracing is most of a small fit's time. The
+    # weights are the same either way (same seed, same order of creation).
+    model.build((None, x.shape[1]))
+    model.optimizer.build(model.trainable_variables)
     callbacks = [tf_keras.callbacks.EarlyStopping(
         monitor="nelbo", mode="min", patience=options.patience,
         min_delta=options.min_delta_per_pixel * x.shape[1])]

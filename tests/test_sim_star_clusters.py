@@ -180,3 +180,16 @@ def test_difficulty_knobs_change_crowding_seeing_and_nebulosity():
     assert not scene(nebulosity=0.0).nebula.any() and base.nebula.max() > 0
     plummer = scene(profile="plummer", radius_arcsec=100.0, n_members=60)
     assert plummer.truth["profile"][0] == "plummer" and plummer.truth["n_members"][0] == 60
+
+
+@pytest.mark.parametrize("profile", ["king", "plummer"])
+def test_truth_half_number_radius_holds_half_the_members(profile):
+    difficulty = StarClusterDifficulty(n_members=600, radius_arcsec=120.0, profile=profile,
+                                       concentration=4.0)
+    scene = kband_scene(*IRAS06055, 10.0, "2mass", seed=5, difficulty=difficulty)
+    x, y = scene.wcs.wcs_world2pix(scene.truth["ra"], scene.truth["dec"], 0)
+    radius = np.hypot(scene.x[scene.member] - x[0], scene.y[scene.member] - y[0])
+    r_half = scene.truth["half_number_radius_arcsec"][0]
+    assert str(scene.truth["half_number_radius_arcsec"].unit) == "arcsec"
+    assert np.median(radius) * scene.survey.scale_arcsec == pytest.approx(r_half, rel=0.1)
+    assert 0.0 < r_half < 120.0

@@ -13,7 +13,8 @@ that the survey readers must drop.
 
 The truth table has one row per cluster (``ra, dec`` deg, ``radius_arcsec``: the King tidal
 radius or Plummer truncation radius, ``n_members``: members brighter than the catalogue limit,
-``core_radius_arcsec``, ``profile``); a cluster-free field has zero rows.
+``core_radius_arcsec``, ``profile``, ``half_number_radius_arcsec``: the projected radius holding
+half the members); a cluster-free field has zero rows.
 """
 from dataclasses import dataclass
 
@@ -87,6 +88,13 @@ def profile_radii(rng, n, profile, radius, concentration):
     r_t = ``radius`` and r_c = radius / concentration. Plummer: Sigma ~ (1 + r^2/a^2)^-2 with
     a = radius / concentration, cut at ``radius``.
     """
+    r, cumulative = _profile_cumulative(profile, radius, concentration)
+    return np.interp(rng.uniform(0.0, cumulative[-1], n), cumulative, r)
+
+
+def _profile_cumulative(profile, radius, concentration):
+    """Radius grid on [0, ``radius``] and the projected number within each radius (arbitrary
+    normalisation) of the truncated profile of :func:`profile_radii`."""
     r = np.linspace(0.0, radius, 4096)
     scale = radius / concentration
     if profile == "king":
@@ -96,7 +104,21 @@ def profile_radii(rng, n, profile, radius, concentration):
         sigma = (1.0 + (r / scale) ** 2) ** -2
     cumulative = np.concatenate([[0.0], np.cumsum(0.5 * (sigma[1:] * r[1:] + sigma[:-1] * r[:-1])
                                                   * np.diff(r))])
-    return np.interp(rng.uniform(0.0, cumulative[-1], n), cumulative, r)
+    return r, cumulative
+
+
+def half_number_radius(profile, radius, concentration):
+    """Projected radius holding half the members of a truncated King or Plummer profile
+    (:func:`profile_radii`), in the unit of ``radius``. It is proportional to ``radius``:
+    ``radius_for_half_number(r_half) = r_half * radius / half_number_radius(radius)``."""
+    r, cumulative = _profile_cumulative(profile, radius, concentration)
+    return float(np.interp(0.5 * cumulative[-1], cumulative, r))
+
+
+def radius_for_half_number(profile, r_half, concentration):
+    """The truncation (Plummer) or tidal (King) radius that gives a half-number radius of
+    ``r_half`` (same unit)."""
+    return float(r_half / half_number_radius(profile, 1.0, concentration))
 
 
 @dataclass
@@ -171,7 +193,9 @@ def _cluster(rng, survey, difficulty, size_px, centre_px):
     angle = rng.uniform(0.0, 2.0 * np.pi, len(kmag))
     truth = dict(x=x0, y=y0, radius_arcsec=float(radius), n_members=n_above,
                  core_radius_arcsec=float(radius / difficulty.concentration),
-                 profile=difficulty.profile)
+                 profile=difficulty.profile,
+                 half_number_radius_arcsec=half_number_radius(difficulty.profile, float(radius),
+                                                              difficulty.concentration))
     return x0 + r_px * np.cos(angle), y0 + r_px * np.sin(angle), kmag, truth
 
 
@@ -276,9 +300,11 @@ def _truth_table(wcs, row):
                        radius_arcsec=np.array([r["radius_arcsec"] for r in rows], float),
                        n_members=np.array([r["n_members"] for r in rows], int),
                        core_radius_arcsec=np.array([r["core_radius_arcsec"] for r in rows], float),
-                       profile=np.array([r["profile"] for r in rows], str)))
+                       profile=np.array([r["profile"] for r in rows], str),
+                       half_number_radius_arcsec=np.array(
+                           [r["half_number_radius_arcsec"] for r in rows], float)))
     for column, unit in (("ra", "deg"), ("dec", "deg"), ("radius_arcsec", "arcsec"),
-                         ("core_radius_arcsec", "arcsec")):
+                         ("core_radius_arcsec", "arcsec"), ("half_number_radius_arcsec", "arcsec")):
         truth[column].unit = unit
     return truth
 
@@ -410,7 +436,8 @@ def simulate_kband_field(ra_deg, dec_deg, size_arcmin, survey="2mass", seed=0,
         must drop.
     truth : astropy.table.Table
         ``ra, dec`` (deg), ``radius_arcsec``, ``n_members`` (members brighter than the
-        catalogue limit), ``core_radius_arcsec``, ``profile``; zero rows when cluster-free.
+        catalogue limit), ``core_radius_arcsec``, ``profile``, ``half_number_radius_arcsec``;
+        zero rows when cluster-free.
     """
     scene = kband_scene(ra_deg, dec_deg, size_arcmin, survey, seed, difficulty)
     key = _field_key(ra_deg, dec_deg, size_arcmin, survey)

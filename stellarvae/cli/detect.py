@@ -5,6 +5,12 @@ read from it). With ``--catalog`` (ECSV, FITS, VOTable or CSV with RA/Dec in deg
 PSC or UKIDSS GPS tables are filtered to stars) the detection also gets members, IoU against
 ``--field``'s reference circle when given, and the catalogue baselines. Results go to
 ``OUT/<image name>/`` (:func:`stellarvae.pipeline.process_image_file`).
+
+Every detection gets a significance (the catalogue's star over-density in its circle against
+the annulus around it, :mod:`stellarvae.significance`), printed and written in the
+``status`` column. ``--preset paper`` (default) is the paper's method and always reports a
+region; ``--preset robust`` reports "no significant cluster" (exit status 0) when the
+detection is below 5 sigma or 50 % over-density, and works the same at any pixel scale.
 """
 from pathlib import Path
 

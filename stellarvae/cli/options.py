@@ -1,14 +1,18 @@
 """Options shared by the ``stellarvae`` verbs: where K-band data come from (``train``,
-``table``) and the pipeline's settings (``train``, ``detect``, ``table``)."""
+``table``) and the pipeline's settings (``train``, ``detect``, ``table``).
+
+``--preset`` chooses a named set of pipeline options (:data:`stellarvae.pipeline.PRESETS`):
+``paper`` (default) is the paper's method, ``robust`` the improvements chosen on the selection
+function. Any option given explicitly overrides the preset's value."""
 from pathlib import Path
 
 from data_prep.base.errors import InputError
 from stellarvae import baselines
-from stellarvae.pipeline import PipelineOptions
-from stellarvae.training import TrainingOptions
+from stellarvae.pipeline import PRESETS, RADIUS_SOURCES, preset_options
 
 SOURCES = ("sim", "2mass", "ukidss")
 DEFAULT_SIZE_ARCMIN = 10.0
+_FROM_PRESET = "default: the preset's"
 
 
 def add_source_arguments(parser):
@@ -25,40 +29,85 @@ def add_source_arguments(parser):
 
 def add_pipeline_arguments(parser):
     """Options of :class:`stellarvae.pipeline.PipelineOptions`, the seed and ``--force``."""
-    defaults = TrainingOptions()
+    parser.add_argument("--preset", choices=tuple(PRESETS), default="paper",
+                        help="paper: the paper's method (default); robust: background "
+                             "subtraction and smoothing in arcsec at a 2\"/px working scale, a "
+                             "background-relative region, radius from the catalogue's star "
+                             "profile, and 'no significant cluster' below 5 sigma (README, "
+                             "Presets)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random step")
-    parser.add_argument("--latent-dim", type=int, default=defaults.latent_dim,
-                        help="size of z (default %(default)s, as the paper's Fig. 4)")
-    parser.add_argument("--prior", choices=("mog", "normal"), default=defaults.prior,
-                        help="p(z): learnable 2-component mixture (paper, default) or N(0, I)")
-    parser.add_argument("--max-epochs", type=int, default=defaults.max_epochs,
+    parser.add_argument("--latent-dim", type=int, default=None,
+                        help="size of z (paper: 2, as its Fig. 4)")
+    parser.add_argument("--prior", choices=("mog", "normal"), default=None,
+                        help="p(z): learnable 2-component mixture (paper) or N(0, I)")
+    parser.add_argument("--max-epochs", type=int, default=None,
                         help="epoch limit of each DeepVAE (training stops earlier on a NELBO "
-                             "plateau; default %(default)s)")
-    parser.add_argument("--max-train-patches", type=int, default=defaults.max_train_patches,
-                        help="random subset of patches used for training (all are encoded)")
-    parser.add_argument("--background-px", type=int, default=PipelineOptions.background_px,
+                             f"plateau; paper preset 25, robust 10)")
+    parser.add_argument("--max-train-patches", type=int, default=None,
+                        help="random subset of patches used for training, all are encoded "
+                             "(paper preset 2000, robust 1000)")
+    parser.add_argument("--work-scale-arcsec", type=float, default=None,
+                        help="block-average the image to about this pixel scale first, so "
+                             "patch sizes are angles on the sky (0 = native pixels, the paper; "
+                             "robust: 2)")
+    parser.add_argument("--background-px", type=int, default=None,
                         help="running-median window (px) subtracted before scaling, removing "
                              "sky and nebulosity; 0 = the paper (default); 9 works well at "
                              "2MASS scale")
-    parser.add_argument("--heat-smoothing-px", type=float,
-                        default=PipelineOptions.heat_smoothing_px,
+    parser.add_argument("--background-arcsec", type=float, default=None,
+                        help="the same window in arcsec (robust: 10)")
+    parser.add_argument("--heat-smoothing-px", type=float, default=None,
                         help="Gaussian sigma (px) of the summed heat map; 0 = the paper "
                              "(default); 64 (the largest patch) works well at 2MASS scale")
+    parser.add_argument("--heat-smoothing-arcsec", type=float, default=None,
+                        help="the same sigma in arcsec (robust: 40)")
+    parser.add_argument("--region-sigma", type=float, default=None,
+                        help="region threshold at the heat map's median + this many robust "
+                             "sigma instead of 0.7 x max (0 = the paper; robust: 3)")
+    parser.add_argument("--radius-from", choices=RADIUS_SOURCES, default=None,
+                        help="region: radius of the region's area (paper); stars: centre and "
+                             "half-number radius from a Plummer fit to the catalogue (robust)")
+    parser.add_argument("--min-significance", type=float, default=None,
+                        help="report 'no significant cluster' when the star over-density of "
+                             "the detection is below this many sigma (0 = always report a "
+                             "region, the paper; robust: 5)")
     parser.add_argument("--no-baselines", action="store_true",
                         help="skip the catalogue baselines (star counts, k-NN density)")
     parser.add_argument("--force", action="store_true",
                         help="redo a field even when its finished result matches the inputs")
 
 
+_PIPELINE_FIELDS = ("work_scale_arcsec", "background_px", "background_arcsec",
+                    "heat_smoothing_px", "heat_smoothing_arcsec", "region_sigma", "radius_from",
+                    "min_significance")
+_TRAINING_FIELDS = ("latent_dim", "prior", "max_epochs", "max_train_patches")
+_NON_NEGATIVE = ("work_scale_arcsec", "background_px", "background_arcsec",
+                 "heat_smoothing_px", "heat_smoothing_arcsec", "region_sigma",
+                 "min_significance")
+
+
 def pipeline_options(args):
-    """:class:`PipelineOptions` from parsed :func:`add_pipeline_arguments` options."""
-    if args.latent_dim < 1 or args.max_epochs < 1 or args.max_train_patches < 16 \
-            or args.background_px < 0 or args.heat_smoothing_px < 0:
+    """:class:`PipelineOptions` from parsed :func:`add_pipeline_arguments` options: the
+    preset's, with every option given explicitly on top."""
+    given = {name: getattr(args, name) for name in _PIPELINE_FIELDS
+             if getattr(args, name, None) is not None}
+    training = {name: getattr(args, name) for name in _TRAINING_FIELDS
+                if getattr(args, name, None) is not None}
+    for name in _NON_NEGATIVE:
+        if given.get(name, 0) < 0:
+            raise InputError(f"--{name.replace('_', '-')} {given[name]}: give a value >= 0")
+    if training.get("latent_dim", 1) < 1 or training.get("max_epochs", 1) < 1 \
+            or training.get("max_train_patches", 16) < 16:
         raise InputError("--latent-dim and --max-epochs must be >= 1, --max-train-patches "
-                         ">= 16, --background-px and --heat-smoothing-px >= 0")
-    training = TrainingOptions(latent_dim=args.latent_dim, prior=args.prior,
-                               max_epochs=args.max_epochs,
-                               max_train_patches=args.max_train_patches)
-    return PipelineOptions(training=training, background_px=args.background_px,
-                           heat_smoothing_px=args.heat_smoothing_px,
-                           baselines=() if args.no_baselines else baselines.BASELINES)
+                         ">= 16")
+    for kind in ("background", "heat_smoothing"):
+        pixels, arcsec = f"{kind}_px", f"{kind}_arcsec"
+        if given.get(pixels) and given.get(arcsec):
+            raise InputError(f"--{pixels.replace('_', '-')} and --{arcsec.replace('_', '-')} "
+                             "set the same width; give one")
+        if pixels in given:  # a width in pixels replaces the preset's width in arcsec
+            given.setdefault(arcsec, 0.0)
+        elif arcsec in given:
+            given.setdefault(pixels, 0)
+    return preset_options(args.preset, **given, training=training,
+                          baselines=() if args.no_baselines else baselines.BASELINES)

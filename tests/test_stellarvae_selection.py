@@ -1,0 +1,306 @@
+"""Trusting a StellarVAE answer: significance, the star-profile radius, the working pixel scale,
+the presets, and the selection function (injection-recovery) on tiny grids."""
+import json
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.table import Table
+
+from data_prep.sim.star_clusters import half_number_radius, radius_for_half_number
+from data_prep.stellarvae_data.patches import resample_to_scale
+from helpers import tan_wcs
+from stellarvae import injection_recovery as ir
+from stellarvae.cli import main
+from stellarvae.heat_map import background_level, peak_region
+from stellarvae.measure import Footprint
+from stellarvae.pipeline import PRESETS, PipelineOptions, preset_options
+from stellarvae.significance import SIGNIFICANCE_THRESHOLD, is_significant, overdensity
+from stellarvae.star_profile import fit_plummer
+
+N = 400  # px, 1"/px
+
+
+def plummer_stars(rng, n_field, n_cluster, a_px, centre=(230.0, 170.0), n=N):
+    """Uniform field stars plus an untruncated Plummer cluster (half-number radius a_px)."""
+    field = rng.uniform(-0.5, n - 0.5, (n_field, 2))
+    q = rng.uniform(0, 1, n_cluster)
+    r = a_px * np.sqrt(q / (1 - q))
+    angle = rng.uniform(0, 2 * np.pi, n_cluster)
+    cluster = np.column_stack([centre[0] + r * np.cos(angle), centre[1] + r * np.sin(angle)])
+    cluster = cluster[(cluster >= -0.5).all(axis=1) & (cluster < n - 0.5).all(axis=1)]
+    return np.concatenate([field, cluster]).T
+
+
+def footprint(n=N, scale=1.0):
+    return Footprint.of_image(np.zeros((n, n), np.float32), tan_wcs(92.0, 20.6, scale, size=n))
+
+
+def test_significance_is_high_on_an_obvious_cluster_and_low_on_an_empty_field():
+    rng = np.random.default_rng(1)
+    x, y = plummer_stars(rng, 1500, 200, 30.0)
+    cluster = overdensity(x, y, footprint(), 230.0, 170.0, 30.0)
+    assert cluster["significance_sigma"] > SIGNIFICANCE_THRESHOLD + 2
+    assert cluster["n_in"] > 2 * cluster["n_expected"]
+    # the field's density is measured in the annulus from 2 to 3 radii: 1500 stars over 400^2 px
+    assert cluster["field_density_arcmin2"] == pytest.approx(1500 / (400 / 60) ** 2, rel=0.25)
+    x, y = plummer_stars(rng, 1500, 0, 30.0)
+    empty = [overdensity(x, y, footprint(), cx, cy, 30.0)["significance_sigma"]
+             for cx, cy in rng.uniform(100, 300, (20, 2))]
+    assert max(empty) < SIGNIFICANCE_THRESHOLD and abs(np.median(empty)) < 1.5
+    assert is_significant(cluster) and cluster["contrast"] > 1.0
+
+
+def test_a_shallow_but_large_over_density_is_not_significant():
+    """A 20 % excess over a large area (a window in patchy extinction, in a deep catalogue)
+    passes 5 sigma but not the contrast threshold."""
+    rng = np.random.default_rng(6)
+    x, y = rng.uniform(-0.5, N - 0.5, (2, 30000))
+    inside = np.hypot(x - 200, y - 200) < 60
+    extra = rng.uniform(0, 1, inside.sum()) < 0.2
+    x, y = np.concatenate([x, x[inside][extra]]), np.concatenate([y, y[inside][extra]])
+    test = overdensity(x, y, footprint(), 200.0, 200.0, 60.0)
+    assert test["significance_sigma"] > SIGNIFICANCE_THRESHOLD
+    assert test["contrast"] == pytest.approx(0.2, abs=0.08) and not is_significant(test)
+
+
+def test_significance_counts_only_the_covered_part_of_a_circle_at_the_edge():
+    rng = np.random.default_rng(2)
+    x, y = plummer_stars(rng, 4000, 0, 1.0)
+    # a circle centred on the image's corner: a quarter of it is on the image
+    corner = overdensity(x, y, footprint(), -0.5, -0.5, 80.0)
+    assert corner["n_expected"] == pytest.approx(4000 * np.pi * 80 ** 2 / 4 / N ** 2, rel=0.15)
+    assert abs(corner["significance_sigma"]) < 3
+    assert np.isnan(overdensity(x[:0], y[:0], footprint(), 10, 10, 5.0)["significance_sigma"])
+
+
+def test_plummer_fit_finds_the_half_number_radius_and_centre():
+    rng = np.random.default_rng(3)
+    x, y = plummer_stars(rng, 1500, 150, 40.0)
+    fit = fit_plummer(x, y, footprint(), 200.0, 200.0, max_shift_px=60.0)
+    assert fit.ok
+    assert fit.a_px == pytest.approx(40.0, rel=0.25)
+    assert np.hypot(fit.x - 230.0, fit.y - 170.0) < 8.0
+    assert fit.n_cluster == pytest.approx(150, rel=0.3)
+
+
+def test_plummer_fit_on_a_uniform_field_is_not_a_cluster():
+    rng = np.random.default_rng(4)
+    x, y = plummer_stars(rng, 1500, 0, 1.0)
+    fit = fit_plummer(x, y, footprint(), 200.0, 200.0, max_shift_px=60.0)
+    test = overdensity(x, y, footprint(), fit.x, fit.y, fit.a_px)
+    assert not fit.ok or test["significance_sigma"] < SIGNIFICANCE_THRESHOLD
+
+
+def test_half_number_radius_of_the_simulated_plummer_profile():
+    # truncated at c a: r_half^2 / (r_half^2 + a^2) = c^2 / (2 (1 + c^2))
+    c = 4.0
+    q = c ** 2 / (2 * (1 + c ** 2))
+    assert half_number_radius("plummer", c, c) == pytest.approx(np.sqrt(q / (1 - q)), rel=1e-3)
+    assert half_number_radius("plummer", radius_for_half_number("plummer", 70.0, c), c) == \
+        pytest.approx(70.0, rel=1e-6)
+
+
+def test_resampling_to_a_working_scale_keeps_the_sky_positions():
+    wcs = tan_wcs(92.0, 20.6, 0.2, size=1000)
+    image = np.zeros((1000, 1000), np.float32)
+    image[410:420, 600:610] = 100.0     # one 10 x 10 block, exactly one working pixel
+    image[0:6, 0:10] = np.nan          # more than half of block (0, 0) blank
+    small, small_wcs, factor = resample_to_scale(image, wcs, 2.0)
+    assert factor == 10 and small.shape == (100, 100)
+    assert small[41, 60] == pytest.approx(100.0) and np.isnan(small[0, 0])
+    sky = wcs.pixel_to_world(604.5, 414.5)
+    x, y = small_wcs.world_to_pixel(sky)
+    assert (float(x), float(y)) == pytest.approx((60.0, 41.0), abs=1e-6)
+    same, same_wcs, one = resample_to_scale(image, tan_wcs(92.0, 20.6, 1.5, size=1000), 2.0)
+    assert one == 1 and same is image or np.shares_memory(same, image)
+
+
+def test_background_relative_region():
+    rng = np.random.default_rng(5)
+    heat = rng.normal(1.0, 0.1, (100, 100))
+    heat[20:30, 60:70] += 2.0                          # a strong blob
+    heat[70:74, 10:14] += 1.0                          # a weaker one
+    region = peak_region(heat, level=background_level(heat, 3.0))
+    assert region[25, 65] and not region[72, 12] and 100 <= region.sum() <= 110
+
+
+def test_paper_preset_is_the_defaults_and_robust_changes_only_named_options():
+    assert preset_options("paper") == PipelineOptions()
+    robust = preset_options("robust")
+    changed = {key for key, value in vars(robust).items()
+               if value != getattr(PipelineOptions(), key)}
+    assert changed <= set(PRESETS["robust"]) and {"work_scale_arcsec", "radius_from"} <= changed
+    assert robust.min_significance == SIGNIFICANCE_THRESHOLD and robust.radius_from == "stars"
+    assert preset_options("robust", heat_smoothing_arcsec=20.0).heat_smoothing_arcsec == 20.0
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--preset", "fast"], "invalid choice"),
+    (["--background-px", "9", "--background-arcsec", "10"], "give one"),
+    (["--region-sigma", "-1"], ">= 0"),
+])
+def test_bad_preset_options_exit_2_with_one_line(tmp_path, capsys, argv, words):
+    image = tmp_path / "f.fits"
+    fits.PrimaryHDU(np.ones((80, 80), np.float32),
+                    header=tan_wcs(92.0, 20.6, 1.0, size=80).to_header()).writeto(image)
+    assert main(["detect", str(image), "--out", str(tmp_path / "o"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and err.count("\n") == 0 and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_field_specs_cells_and_member_counts():
+    grid = ir.Grid(members=(60,), r_half_arcsec=(45.0, 90.0), density=(1.0,), nebulosity=(0.5,),
+                   surveys=("2mass", "ukidss"), seeds=2, empty_seeds=3)
+    specs = grid.fields()
+    assert len(specs) == 1 * 2 * 1 * 1 * 2 * 2 + 1 * 1 * 2 * 3
+    assert len({s.id for s in specs}) == len(specs)
+    assert specs[0].id == "m60_r45_d1_n0.5_2mass_s0" and specs[0].cell == "m60_r45_d1_n0.5_2mass"
+    assert specs[-1].empty and specs[-1].id == "empty_d1_n0.5_ukidss_s2"
+    assert ir.members_at_survey(60, "2mass") == 60 < ir.members_at_survey(60, "ukidss")
+
+
+def test_baselines_on_a_simulated_grid_field_are_scored_against_the_half_number_circle():
+    spec = ir.FieldSpec(140, 40.0, 1.0, 0.3, "2mass", 0, size_arcmin=4.0)
+    data = ir.simulate_field(spec)
+    assert data.truth["radius_arcsec"][0] == pytest.approx(40.0, rel=1e-6)
+    table = ir.evaluate_field(spec, methods=("star_counts", "knn_density"))
+    assert list(table["method"]) == ["star_counts", "knn_density"]
+    knn = table[table["method"] == "knn_density"][0]
+    assert knn["claimed"] and knn["significant"] and knn["detected"]
+    assert knn["offset_over_r_half"] < 0.5 and knn["iou"] > 0.3
+    empty = ir.evaluate_field(ir.FieldSpec(0, 0.0, 1.0, 0.3, "2mass", 0, size_arcmin=4.0),
+                              methods=("knn_density",))
+    assert empty[0]["empty"] and np.isnan(empty[0]["iou"])
+
+
+def fake_results():
+    """Per-field rows of two cells, one empty cell, two methods."""
+    rows = []
+    for method, ious, sig in (("vae_robust", (0.8, 0.7, 0.0), (9.0, 8.0, 2.0)),
+                              ("knn_density", (0.5, 0.6, 0.1), (7.0, 6.0, 5.5))):
+        for k, (iou, sigma) in enumerate(zip(ious, sig)):
+            spec = ir.FieldSpec(60 if k < 2 else 0, 45.0 if k < 2 else 0.0, 1.0, 0.5, "2mass", k)
+            rows += ir.score_rows(spec, {method: {
+                "status": "significant" if sigma >= 5 else "no significant cluster"
+                if method == "vae_robust" else "not significant",
+                "significance_sigma": sigma, "contrast": 2.0, "offset_truth_arcsec": 10.0,
+                "iou_truth": iou,
+                "radius_arcsec": 40.0}}, {})
+    return Table(rows=rows)
+
+
+def test_cell_table_and_summary_checks():
+    results = fake_results()
+    cells = ir.cell_table(results)
+    robust = cells[(cells["cell"] == "m60_r45_d1_n0.5_2mass") & (cells["method"] == "vae_robust")][0]
+    assert robust["detection_rate"] == 1.0 and robust["median_iou"] == pytest.approx(0.75)
+    empty = cells[(cells["empty"]) & (cells["method"] == "knn_density")][0]
+    assert empty["false_detection_rate"] == 1.0 and empty["claim_rate"] == 1.0
+    headline = ir.summary(results, cells)
+    assert headline["detectable_cells"] == ["m60_r45_d1_n0.5_2mass"]
+    checks = headline["checks"]
+    assert checks["robust_median_iou_at_least_0.7"]
+    assert checks["cells_where_robust_is_below_the_best_baseline"] == []
+    assert checks["robust_false_detection_rate"] == 0.0
+    text = ir.markdown(cells, headline)
+    assert "| vae_robust |" in text and "| knn_density |" in text
+
+
+@pytest.mark.slow
+def test_injection_recovery_runs_on_dask_writes_maps_and_skips_finished_fields(tmp_path, capsys):
+    out = tmp_path / "sf"
+    argv = ["injection-recovery", "--out", str(out), "--members", "140", "--r-half", "40",
+            "--density", "1", "--nebulosity", "0.3", "--surveys", "2mass", "--seeds", "1",
+            "--empty-seeds", "1", "--size-arcmin", "4", "--methods", "star_counts",
+            "knn_density", "--scheduler", "local:1", "--no-progress",
+            "--dashboard-address", "127.0.0.1:0"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "2 fields: 2 run now" in printed
+    for name in ("fields.ecsv", "selection_function.ecsv", "selection_function.md",
+                 "summary.json", "map_median_iou.png", "map_detection_rate.png",
+                 "false_detections.png"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["fields_finished"] == 2 and "knn_density" in summary["methods"]
+    assert main(argv) == 0
+    assert "all 2 tiles finished before" in capsys.readouterr().out
+
+
+def write_sim_field(tmp_path, spec, image_hdu=0):
+    """A grid field as a user would bring it: the image (primary HDU or HDU 1) and the raw
+    survey table (2MASS PSC or UKIDSS GPS columns, with the rows the readers drop)."""
+    from data_prep.sim.star_clusters import simulate_kband_field
+    from data_prep.sim.difficulty import StarClusterDifficulty
+
+    if spec.empty:
+        difficulty = StarClusterDifficulty(field_density_scale=spec.density,
+                                           nebulosity=spec.nebulosity, cluster_free=True)
+    else:
+        difficulty = StarClusterDifficulty(
+            n_members=ir.members_at_survey(spec.members, spec.survey),
+            radius_arcsec=radius_for_half_number("plummer", spec.r_half_arcsec,
+                                                 ir.CONCENTRATION),
+            profile="plummer", concentration=ir.CONCENTRATION,
+            field_density_scale=spec.density, nebulosity=spec.nebulosity)
+    hdu, raw, truth = simulate_kband_field(spec.ra, spec.dec, spec.size_arcmin, spec.survey,
+                                           seed=spec.seed, difficulty=difficulty)
+    image = tmp_path / f"{spec.survey}.fits"
+    hdus = [hdu] if image_hdu == 0 else [fits.PrimaryHDU(),
+                                         fits.ImageHDU(hdu.data, header=hdu.header)]
+    fits.HDUList(hdus).writeto(image)
+    catalog = tmp_path / f"{spec.survey}_stars.ecsv"
+    raw.write(catalog)
+    return image, catalog, truth
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("survey", ["2mass", "ukidss"])
+def test_robust_preset_finds_the_cluster_at_2mass_and_ukidss_scale(tmp_path, capsys, survey):
+    """One preset for both pixel scales (1"/px and 0.2"/px): the same sky, the same answer."""
+    spec = ir.FieldSpec(140, 40.0, 1.0, 0.3, survey, 3, size_arcmin=4.0)
+    image, catalog, truth = write_sim_field(tmp_path, spec, image_hdu=1)
+    argv = ["detect", str(image), "--catalog", str(catalog), "--preset", "robust",
+            "--no-baselines", "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    assert "sigma" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "out" / survey / "detection.json").read_text())
+    vae = summary["detections"][0]
+    assert summary["vae"]["working_pixel_scale_arcsec"] == pytest.approx(2.0, rel=0.01)
+    assert summary["vae"]["radius_from"] == "stars"
+    assert vae["status"] == "significant" and vae["significance_sigma"] > 8
+    from astropy.coordinates import SkyCoord
+    centre = SkyCoord(vae["ra"], vae["dec"], unit="deg")
+    true_centre = SkyCoord(truth["ra"][0], truth["dec"][0], unit="deg")
+    assert centre.separation(true_centre).arcsec < 0.3 * 40.0
+    assert 0.6 * 40.0 < vae["radius_arcsec"] < 1.6 * 40.0
+
+
+@pytest.mark.slow
+def test_an_empty_field_reports_no_significant_cluster_and_the_paper_method_a_region(
+        tmp_path, capsys):
+    spec = ir.FieldSpec(0, 0.0, 5.0, 1.0, "2mass", 1, size_arcmin=4.0)
+    image, catalog, _ = write_sim_field(tmp_path, spec)
+    assert len(Table.read(catalog)) > len(ir.simulate_field(spec).stars)  # bad rows dropped
+    out = tmp_path / "robust"
+    assert main(["detect", str(image), "--catalog", str(catalog), "--preset", "robust",
+                 "--no-baselines", "--out", str(out)]) == 0
+    assert "no significant cluster" in capsys.readouterr().out
+    run_dir = out / "2mass"
+    vae = json.loads((run_dir / "detection.json").read_text())["detections"][0]
+    assert vae["status"] == "no significant cluster" and vae["ra"] is None
+    table = Table.read(run_dir / "detection.ecsv")
+    assert table["status"][0] == "no significant cluster" and np.isnan(table["ra"][0])
+    with fits.open(run_dir / "heat_map.fits") as hdul:
+        assert hdul["REGION"].data.sum() == 0
+    assert "circle(" not in (run_dir / "detection.reg").read_text().split("truth")[0]
+    # the paper's method (the default) keeps reporting its region, with the significance beside
+    out = tmp_path / "paper"
+    assert main(["detect", str(image), "--catalog", str(catalog), "--no-baselines",
+                 "--max-epochs", "2", "--out", str(out)]) == 0
+    capsys.readouterr()
+    paper = Table.read(out / "2mass" / "detection.ecsv")[0]
+    assert np.isfinite(paper["ra"]) and paper["status"] in ("significant", "not significant")
+    assert np.isfinite(paper["significance_sigma"])
