@@ -42,7 +42,7 @@ def add_pipeline_arguments(parser):
                         help="p(z): learnable 2-component mixture (paper) or N(0, I)")
     parser.add_argument("--max-epochs", type=int, default=None,
                         help="epoch limit of each DeepVAE (training stops earlier on a NELBO "
-                             f"plateau; paper preset 25, robust 10)")
+                             "plateau; paper preset 25, robust 10)")
     parser.add_argument("--max-train-patches", type=int, default=None,
                         help="random subset of patches used for training, all are encoded "
                              "(paper preset 2000, robust 1000)")
