@@ -139,6 +139,7 @@ def test_paper_preset_is_the_defaults_and_robust_changes_only_named_options():
     (["--preset", "fast"], "invalid choice"),
     (["--background-px", "9", "--background-arcsec", "10"], "give one"),
     (["--region-sigma", "-1"], ">= 0"),
+    (["--preset", "robust", "--clip-percentile", "20"], "50 to 100"),
 ])
 def test_bad_preset_options_exit_2_with_one_line(tmp_path, capsys, argv, words):
     image = tmp_path / "f.fits"

@@ -30,22 +30,22 @@ def add_source_arguments(parser):
 def add_pipeline_arguments(parser):
     """Options of :class:`stellarvae.pipeline.PipelineOptions`, the seed and ``--force``."""
     parser.add_argument("--preset", choices=tuple(PRESETS), default="paper",
-                        help="paper: the paper's method (default); robust: background "
-                             "subtraction and smoothing in arcsec at a 2\"/px working scale, a "
-                             "background-relative region, radius from the catalogue's star "
-                             "profile, and 'no significant cluster' below 5 sigma (README, "
-                             "Presets)")
+                        help="paper: the paper's method (default); robust: a 2\"/px working "
+                             "scale, background subtraction and smoothing in arcsec, centre and "
+                             "radius from the catalogue's star profile, and 'no significant "
+                             "cluster' below 5 sigma or 50 %% over-density (README, Presets)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random step")
     parser.add_argument("--latent-dim", type=int, default=None,
                         help="size of z (paper: 2, as its Fig. 4)")
     parser.add_argument("--prior", choices=("mog", "normal"), default=None,
-                        help="p(z): learnable 2-component mixture (paper) or N(0, I)")
+                        help="p(z): learnable 2-component mixture (paper preset) or N(0, I) "
+                             "with eq. 6's closed-form KL (robust)")
     parser.add_argument("--max-epochs", type=int, default=None,
                         help="epoch limit of each DeepVAE (training stops earlier on a NELBO "
-                             "plateau; paper preset 25, robust 10)")
+                             "plateau; paper preset 25, robust 5)")
     parser.add_argument("--max-train-patches", type=int, default=None,
                         help="random subset of patches used for training, all are encoded "
-                             "(paper preset 2000, robust 1000)")
+                             "(paper preset 2000, robust 512)")
     parser.add_argument("--work-scale-arcsec", type=float, default=None,
                         help="block-average the image to about this pixel scale first, so "
                              "patch sizes are angles on the sky (0 = native pixels, the paper; "
@@ -61,16 +61,19 @@ def add_pipeline_arguments(parser):
                              "(default); 64 (the largest patch) works well at 2MASS scale")
     parser.add_argument("--heat-smoothing-arcsec", type=float, default=None,
                         help="the same sigma in arcsec (robust: 40)")
+    parser.add_argument("--clip-percentile", type=float, default=None,
+                        help="percentile of the image scaled to 1 (paper: 99.5; robust: 95, so "
+                             "that patches count stars rather than weigh a few bright ones)")
     parser.add_argument("--region-sigma", type=float, default=None,
                         help="region threshold at the heat map's median + this many robust "
-                             "sigma instead of 0.7 x max (0 = the paper; robust: 3)")
+                             "sigma instead of 0.7 x max (0 = 0.7 x max, both presets)")
     parser.add_argument("--radius-from", choices=RADIUS_SOURCES, default=None,
                         help="region: radius of the region's area (paper); stars: centre and "
                              "half-number radius from a Plummer fit to the catalogue (robust)")
     parser.add_argument("--min-significance", type=float, default=None,
                         help="report 'no significant cluster' when the star over-density of "
-                             "the detection is below this many sigma (0 = always report a "
-                             "region, the paper; robust: 5)")
+                             "the detection is below this many sigma or a contrast of 0.5 "
+                             "(0 = always report a region, the paper; robust: 5)")
     parser.add_argument("--no-baselines", action="store_true",
                         help="skip the catalogue baselines (star counts, k-NN density)")
     parser.add_argument("--force", action="store_true",
@@ -78,8 +81,8 @@ def add_pipeline_arguments(parser):
 
 
 _PIPELINE_FIELDS = ("work_scale_arcsec", "background_px", "background_arcsec",
-                    "heat_smoothing_px", "heat_smoothing_arcsec", "region_sigma", "radius_from",
-                    "min_significance")
+                    "heat_smoothing_px", "heat_smoothing_arcsec", "clip_percentile",
+                    "region_sigma", "radius_from", "min_significance")
 _TRAINING_FIELDS = ("latent_dim", "prior", "max_epochs", "max_train_patches")
 _NON_NEGATIVE = ("work_scale_arcsec", "background_px", "background_arcsec",
                  "heat_smoothing_px", "heat_smoothing_arcsec", "region_sigma",
@@ -96,6 +99,8 @@ def pipeline_options(args):
     for name in _NON_NEGATIVE:
         if given.get(name, 0) < 0:
             raise InputError(f"--{name.replace('_', '-')} {given[name]}: give a value >= 0")
+    if not 50.0 <= given.get("clip_percentile", 99.5) <= 100.0:
+        raise InputError(f"--clip-percentile {given['clip_percentile']}: give 50 to 100")
     if training.get("latent_dim", 1) < 1 or training.get("max_epochs", 1) < 1 \
             or training.get("max_train_patches", 16) < 16:
         raise InputError("--latent-dim and --max-epochs must be >= 1, --max-train-patches "
