@@ -9,16 +9,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
+from data_prep.base.figures import save_png  # noqa: E402
 from data_prep.base.files import write_bytes  # noqa: E402
 from deepcee.evaluation.metrics import best_f1_row  # noqa: E402
-
-
-def _save(figure, path):
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight",
-                   metadata={"Software": None})
-    plt.close(figure)
-    write_bytes(path, buffer.getvalue())
 
 
 def _point_labels(recall, precision, percent):
@@ -50,7 +43,7 @@ def plot_precision_recall(table, path, title):
     axes.set(xlabel="Recall", ylabel="Precision", xlim=(-0.02, 1.05), ylim=(-0.02, 1.05),
              title=title)
     axes.grid(alpha=0.3)
-    _save(figure, path)
+    save_png(figure, path)
 
 
 def plot_centre_offsets(all_kpc, tp_kpc, radius_kpc, threshold, path, title):
@@ -73,7 +66,7 @@ def plot_centre_offsets(all_kpc, tp_kpc, radius_kpc, threshold, path, title):
         axes.axvline(250.0, color="tab:orange", ls=":", label="250 kpc")
         axes.legend(fontsize=8)
     figure.tight_layout()
-    _save(figure, path)
+    save_png(figure, path)
 
 
 def plot_completeness(completeness, z_values, richness_edges, counts, threshold, path, title):
@@ -94,7 +87,7 @@ def plot_completeness(completeness, z_values, richness_edges, counts, threshold,
     axes.set_yticks(np.arange(n_r) + 0.5, [f"{lo:g}-{hi:g}" for lo, hi in
                                            zip(richness_edges[:-1], richness_edges[1:])])
     axes.set(xlabel="injected redshift", ylabel="richness $R_{L*}$", title=title)
-    _save(figure, path)
+    save_png(figure, path)
 
 
 def write_stamp(image, box, path):
@@ -134,4 +127,4 @@ def plot_learning_curve(rows, path, title):
         axes.grid(alpha=0.3)
     figure.suptitle(title)
     figure.tight_layout()
-    _save(figure, path)
+    save_png(figure, path)
