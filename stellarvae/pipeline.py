@@ -47,7 +47,7 @@ from astropy.table import Table
 
 from data_prep.base.celestial import pixel_scale_arcsec
 from data_prep.base.errors import InputError
-from data_prep.base.files import atomic_path
+from data_prep.base.files import atomic_dir, atomic_path
 from data_prep.stellarvae_data.patches import (PATCH_SIZES, extract_patches, resample_to_scale,
                                                scale_to_unit, subtract_diffuse_background)
 from stellarvae import (baselines, heat_map, latent_gmm, measure, outputs, plots, significance,
@@ -171,6 +171,8 @@ class FieldData:
         Simulated clusters (``ra``, ``dec``, ``radius_arcsec``, ``n_members``).
     reference : stellarvae.fields.Field or None
         Table I field with the reference radius and members.
+    catalogue : str or None
+        Where ``stars`` came from (a file), for messages.
     """
 
     name: str
@@ -180,10 +182,12 @@ class FieldData:
     stars: object
     truth: object = None
     reference: object = None
+    catalogue: str = None
 
 
 def check_field_data(data, where):
-    """Raise :class:`InputError` for inputs the method cannot use.
+    """Raise :class:`InputError` for inputs the method cannot use; return ``data`` with only
+    the catalogue stars that fall on the image.
 
     ``where`` names the input (a file or field) in the message.
     """
@@ -200,9 +204,45 @@ def check_field_data(data, where):
     if not np.isfinite(image).any():
         raise InputError(f"{where}: every pixel of the image is blank (NaN); "
                          "check the file or choose another field")
-    if data.stars is not None and len(data.stars) == 0:
-        raise InputError(f"{where}: the star catalogue is empty; members and IoU need "
+    if data.stars is None:
+        return data
+    catalogue = data.catalogue or where
+    if len(data.stars) == 0:
+        raise InputError(f"{catalogue}: the star catalogue is empty; members and IoU need "
                          "catalogue stars (give another catalogue or field)")
+    stars = stars_on_image(data.stars, data.wcs, image.shape)
+    if len(stars) == 0:
+        raise InputError(f"{catalogue}: none of its {len(data.stars)} stars falls on {where}; "
+                         "give the catalogue of this image's field")
+    return replace(data, stars=stars)
+
+
+def stars_on_image(stars, wcs, shape):
+    """The catalogue stars whose pixel positions are finite and fall on an image of ``shape``
+    (stars on the far side of the sky have no pixel position in a TAN projection)."""
+    x, y = baselines.star_pixels(stars, wcs)
+    inside = (np.isfinite(x) & np.isfinite(y) & (x > -0.5) & (x < shape[1] - 0.5)
+              & (y > -0.5) & (y < shape[0] - 0.5))
+    return stars[inside]
+
+
+def check_output_owner(run_dir, image_path, force):
+    """Refuse to write ``run_dir`` over the result of another image file of the same name.
+
+    The result records the image's resolved path; a folder whose ``detection.json`` names
+    another file (or none) is kept unless ``force``.
+    """
+    result = Path(run_dir) / RESULT_FILE
+    if force or not result.exists():
+        return
+    try:
+        owner = json.loads(result.read_text()).get("image_path")
+    except (json.JSONDecodeError, AttributeError):
+        owner = None
+    if owner != str(Path(image_path).resolve()):
+        raise InputError(f"{run_dir}: holds the result of {owner or 'another image'}, not "
+                         f"{image_path}; give another --out, rename the image, or add --force "
+                         "to replace it")
 
 
 def fingerprint(data, options, seed):
@@ -542,7 +582,8 @@ def analyse_field(data, options=None, seed=0, run_dir=None, where=None):
                          candidates, work_wcs, extra)
 
 
-def process_field(data, out_root, options=None, seed=0, where=None, force=False):
+def process_field(data, out_root, options=None, seed=0, where=None, force=False,
+                  provenance=None):
     """Run StellarVAE and the baselines on one field and write every output.
 
     Parameters
@@ -556,6 +597,8 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
         How error messages name the input (default: the field name).
     force : bool
         Redo a field that is already finished with the same inputs.
+    provenance : dict, optional
+        Added to the summary (e.g. the image file's path).
 
     Returns
     -------
@@ -563,7 +606,7 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
         The summary written to ``detection.json`` (``skipped`` True when reused).
     """
     options = options or PipelineOptions()
-    check_field_data(data, where or data.name)
+    data = check_field_data(data, where or data.name)
     if data.stars is None:
         data = replace(data, stars=Table({"ra": np.zeros(0), "dec": np.zeros(0),
                                           "kmag": np.zeros(0)}))
@@ -573,7 +616,19 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
         summary = json.loads((run_dir / RESULT_FILE).read_text())
         summary["skipped"] = True
         return summary
-    (run_dir / "models").mkdir(parents=True, exist_ok=True)
+    # Built in a staging folder that replaces OUT/<name> whole once finished: a failure or a
+    # kill leaves the earlier result as it was, and a rerun never appends to old event files.
+    with atomic_dir(run_dir) as staging:
+        (staging / "models").mkdir()
+        summary = _write_field(staging, data, options, seed, where, digest)
+        summary.update(provenance or {})
+        outputs.write_summary_json(staging / RESULT_FILE, summary)
+    return summary
+
+
+def _write_field(run_dir, data, options, seed, where, digest):
+    """Analyse one field and write its outputs but ``detection.json`` to ``run_dir``; return
+    the summary."""
     start = time.perf_counter()
     image = np.asarray(data.image, dtype=np.float32)
     result = analyse_field(data, options, seed, run_dir, where)
@@ -590,7 +645,6 @@ def process_field(data, out_root, options=None, seed=0, where=None, force=False)
                "vae": {key: value for key, value in result.extra.items() if key != "has_truth"}}
     outputs.write_detection_table(run_dir / "detection.ecsv", result.rows,
                                   {"field": data.name, "label": data.label, "seed": int(seed)})
-    outputs.write_summary_json(run_dir / RESULT_FILE, summary)
     return summary
 
 
@@ -670,6 +724,8 @@ def process_image_file(image_path, out_root, catalog_path=None, reference=None, 
     image, wcs = read_kband_image(image_path)
     stars = read_star_catalog(catalog_path) if catalog_path is not None else None
     name = safe_name(image_path.name.split(".")[0] or "image")
+    check_output_owner(Path(out_root) / name, image_path, force)
     data = FieldData(name=name, label=image_path.name, image=image, wcs=wcs, stars=stars,
-                     reference=reference)
-    return process_field(data, out_root, options, seed=seed, where=str(image_path), force=force)
+                     reference=reference, catalogue=catalog_path and str(catalog_path))
+    return process_field(data, out_root, options, seed=seed, where=str(image_path), force=force,
+                         provenance={"image_path": str(image_path.resolve())})

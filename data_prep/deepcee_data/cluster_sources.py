@@ -52,12 +52,16 @@ class SimClusterSource:
     Parameters
     ----------
     cache_dir : path
-        Unused: the dataset builder caches simulated cutouts itself.
+        Unused: the simulator renders each cutout on demand.
     seed : int
         Seed of the mock sky; the same seed gives the same catalogues and images.
     """
 
     name = "sim"
+    #: Rendering a cutout takes about as long as reading it back, and a paper-sized cutout
+    #: (3 bands x 2000 x 2000 float32) is 48 MB, so the data set builder deletes each
+    #: simulated cutout once it is encoded (250 clusters would otherwise leave 49 GB).
+    keep_cutouts = False
 
     def __init__(self, cache_dir=None, seed=0):
         from data_prep.sim.galaxy_clusters import MockSky

@@ -7,7 +7,9 @@ reused when all its bands are present and answer the same request, so a rerun ma
 request, and the simulator and the surveys share every step after the download; a cutout
 whose request changed (another seed moves the offsets) is fetched again. The folder is
 ``data/cache/<source>/cutouts`` in ``deepcee tfrecords``. Reading a cached band checks it
-completely (a truncated file is caught by astropy's truncation warning, made an error).
+completely (a truncated file is caught by astropy's truncation warning, made an error). A
+source whose ``keep_cutouts`` is False (the simulator, which renders faster than a disk reads
+48 MB) goes through the same files, deleted once read.
 
 Problems that concern one cutout raise :class:`CutoutRejected` with a one-line reason, which
 the caller records and moves on: a band the source did not deliver, a cached file that is
@@ -85,7 +87,11 @@ class CutoutCache:
         request = (float(ra_deg), float(dec_deg), int(size_px), float(scale_arcsec))
         if not self._cached(name, copy, request):
             self._fetch(name, copy, request)
-        return {band: self._read(self.path(name, copy, band)) for band in BANDS}
+        bands = {band: self._read(self.path(name, copy, band)) for band in BANDS}
+        if not getattr(self.source, "keep_cutouts", True):
+            for band in BANDS:
+                self.path(name, copy, band).unlink()
+        return bands
 
     def _cached(self, name, copy, request):
         for band in BANDS:

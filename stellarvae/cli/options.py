@@ -6,6 +6,7 @@
 function. Any option given explicitly overrides the preset's value."""
 from pathlib import Path
 
+from data_prep.base.command_line import non_negative_int
 from data_prep.base.errors import InputError
 from stellarvae import baselines
 from stellarvae.pipeline import PRESETS, RADIUS_SOURCES, preset_options
@@ -34,7 +35,8 @@ def add_pipeline_arguments(parser):
                              "scale, background subtraction and smoothing in arcsec, centre and "
                              "radius from the catalogue's star profile, and 'no significant "
                              "cluster' below 5 sigma or 50 %% over-density (README, Presets)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random step")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seed of every random step")
     parser.add_argument("--latent-dim", type=int, default=None,
                         help="size of z (paper: 2, as its Fig. 4)")
     parser.add_argument("--prior", choices=("mog", "normal"), default=None,

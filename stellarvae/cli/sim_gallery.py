@@ -1,6 +1,7 @@
 """``stellarvae sim-gallery``: PNGs of simulated K-band star-cluster fields, for a person to
 compare with real 2MASS Ks and UKIDSS GPS K images (:func:`data_prep.sim.gallery.kband_gallery`).
 The fields are the eight IRAS sources of StellarVAE Table I, or any 'RA,Dec' given."""
+from data_prep.base.command_line import non_negative_int
 from data_prep.base.errors import InputError
 from data_prep.sim import gallery
 from stellarvae.fields import resolve_field, table_i_fields
@@ -14,7 +15,7 @@ def add_arguments(parser):
     parser.add_argument("--survey", choices=("2mass", "ukidss"), default="2mass",
                         help="survey to imitate")
     parser.add_argument("--size-arcmin", type=float, default=10.0, help="field side (arcmin)")
-    parser.add_argument("--seed", type=int, default=0, help="simulator seed")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="simulator seed")
     parser.add_argument("--difficulty", choices=sorted(gallery.PRESETS), default="default",
                         help="difficulty preset")
 

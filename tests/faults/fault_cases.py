@@ -19,9 +19,6 @@ word its one error line must contain (``fault_support.Case``). The classes (``ki
 - ``offline``: surveys asked for without a network;
 - ``word``: right answers that are a word with exit status 0 (no detection, nothing to do,
   a file not found yet).
-
-Cases marked ``xfail`` are failures of code this corpus does not own (``stellarvae``, the
-simulator's gallery); their reasons name the fix.
 """
 import numpy as np
 from astropy.io import fits
@@ -30,16 +27,6 @@ from fault_support import (case, colour_array, evaluated_split, flip_bit, make_r
                            truncate, write_config, write_fits, write_label_map, write_png,
                            write_records, write_triplet)
 from helpers import TINY_CONFIG, write_tfrecord
-
-STELLARVAE_NAMES = ("fixed in stellarvae by recording the image's path (or SHA-256) in "
-                    "detection.json and refusing, unless --force, to write OUT/<name>/ over "
-                    "the result of another image (pipeline.process_image_file)")
-STELLARVAE_OFF_IMAGE = ("fixed in stellarvae by keeping only catalogue stars that fall on the "
-                        "image (kband_fields.read_star_catalog / pipeline.check_field_data) "
-                        "and refusing a catalogue with none there, before anything is written")
-STELLARVAE_SEED = ("fixed in stellarvae by giving --seed type=non_negative_int "
-                   "(data_prep.base.command_line) in stellarvae/cli/options.py")
-
 
 QUICK = ("--max-epochs", "1", "--max-train-patches", "16")
 """StellarVAE options that make a run that gets as far as training short."""
@@ -1087,7 +1074,7 @@ def stellarvae_detect_unreadable_catalogue(ws):
         "not a readable table"
 
 
-@case("star-table", xfail=STELLARVAE_OFF_IMAGE)
+@case("star-table")
 def stellarvae_detect_catalogue_far_off_the_image(ws):
     rng = np.random.default_rng(3)
     catalogue = star_table(ws, 250 + rng.uniform(0, 0.02, 40), -60 + rng.uniform(0, 0.02, 40))
@@ -1095,7 +1082,7 @@ def stellarvae_detect_catalogue_far_off_the_image(ws):
                       ws.out), "stars.ecsv"
 
 
-@case("star-table", xfail=STELLARVAE_OFF_IMAGE)
+@case("star-table")
 def stellarvae_detect_catalogue_with_no_star_on_the_image(ws):
     rng = np.random.default_rng(4)
     catalogue = star_table(ws, 92.1 + rng.uniform(0.05, 0.06, 40),
@@ -1110,13 +1097,13 @@ def stellarvae_detect_out_is_a_file(ws):
         "detections.ecsv"
 
 
-@case("clash", xfail=STELLARVAE_NAMES)
+@case("clash")
 def stellarvae_detect_another_image_of_the_same_name(ws):
     other = kband(ws, "night2/IRAS06055.fits", size=64, seed=5)
     return stellarvae("detect", other, *QUICK, "--out", ws.out), "IRAS06055"
 
 
-@case("numbers", xfail=STELLARVAE_SEED)
+@case("numbers")
 def stellarvae_detect_negative_seed(ws):
     return stellarvae("detect", kband(ws), "--seed", "-1", "--out", ws.out), "--seed"
 

@@ -32,26 +32,24 @@ class Case:
     ``build(ws)`` makes the case's files in the :class:`Workspace` and returns
     ``(argv, mention)``: ``argv`` starts with the program (``deepcee`` or ``stellarvae``);
     ``mention`` must appear in the error line (in stdout for a ``status == 0`` case).
-    ``kind`` is the class of fault it belongs to; ``xfail`` the reason, for the known
-    failures of code this corpus does not own.
+    ``kind`` is the class of fault it belongs to.
     """
 
     name: str
     kind: str
     build: object
     status: int = 2
-    xfail: str = None
     console: bool = False
 
 
 CASES = []
 
 
-def case(kind, status=2, xfail=None, console=False):
+def case(kind, status=2, console=False):
     """Register the decorated ``build(ws)`` function as a :class:`Case` of ``kind``;
     ``console`` also runs it through the console script in a subprocess."""
     def register(build):
-        CASES.append(Case(build.__name__, kind, build, status, xfail, console))
+        CASES.append(Case(build.__name__, kind, build, status, console))
         return build
     return register
 

@@ -20,9 +20,7 @@ QUIET = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceW
 
 
 def params(cases):
-    return [pytest.param(item, id=item.name, marks=[pytest.mark.xfail(strict=True,
-                                                                      reason=item.xfail)]
-                         if item.xfail else []) for item in cases]
+    return [pytest.param(item, id=item.name) for item in cases]
 
 
 def check_contract(item, status, stdout, stderr, mention):

@@ -3,9 +3,10 @@
 ``deepcee train`` and ``deepcee tfrecords`` (in place) are killed in ``test_train.py`` and
 ``test_dataset.py``. Here: ``deepcee evaluate`` killed while it writes a split (each split
 folder is then the earlier evaluation or the new one, never a mix, and the rerun writes the
-bytes of an uninterrupted run), and ``deepcee tfrecords`` killed while it builds a data set of
+bytes of an uninterrupted run), ``deepcee tfrecords`` killed while it builds a data set of
 other settings over a finished one (the finished one stays whole until the new one replaces
-it).
+it), and ``stellarvae detect`` (the field runner of ``stellarvae train`` and ``scan`` too)
+killed while it trains (the earlier result stays whole; the rerun equals an uninterrupted run).
 """
 import json
 import os
@@ -15,10 +16,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from fault_support import tree_digest
-from helpers import REPO, write_bcg_records
+from fault_support import tree_digest, write_fits
+from helpers import REPO, scalar_values, write_bcg_records
 
 pytestmark = pytest.mark.slow
 
@@ -141,3 +143,56 @@ def test_a_kill_right_after_a_checkpoint_keeps_its_image(tmp_path, blob_records,
     monkeypatch.setattr(tf.train.CheckpointManager, "save", save)
     train(TINY_CONFIG, tmp_path / "run", steps=3, **run)
     assert sorted(scalar_events(tmp_path / "run" / "eval")[IMAGE_TAG]) == [1, 2, 3]
+
+
+def stellarvae_field(out):
+    """A finished StellarVAE result folder, comparable between runs: {file: sha256} without the
+    TensorBoard event files and detection.json (their wall-clock times), detection.json
+    without its seconds, each patch size's logged NELBO ({epoch: value}) and number of event files."""
+    files = {name: digest for name, digest in tree_digest(out).items()
+             if "tensorboard" not in name and name != "detection.json"}
+    summary = json.loads((out / "detection.json").read_text())
+    summary.pop("seconds")
+    for info in summary["per_patch_size"].values():
+        info.pop("seconds")
+    logged = {path.name: scalar_values(path / "train", "epoch_nelbo")
+              for path in sorted((out / "tensorboard").glob("patch*"))}
+    event_files = {path.name: len(list(path.rglob("events.*")))
+                   for path in sorted((out / "tensorboard").glob("patch*"))}
+    return files, summary, logged, event_files
+
+
+def test_stellarvae_detect_killed_keeps_the_earlier_result_and_reruns_to_the_same_bytes(
+        tmp_path):
+    from astropy.table import Table
+
+    image = write_fits(tmp_path / "field.fits", size=128)
+    rng = np.random.default_rng(0)
+    Table({"ra": 92.1 + rng.uniform(-0.015, 0.015, 60),
+           "dec": 20.6 + rng.uniform(-0.015, 0.015, 60),
+           "kmag": np.full(60, 12.0)}).write(tmp_path / "stars.ecsv")
+    console = [sys.executable, "-m", "stellarvae", "detect", str(image), "--catalog",
+               str(tmp_path / "stars.ecsv"), "--max-epochs", "2", "--max-train-patches", "16"]
+
+    def run(*more):
+        done = subprocess.run([*console, *more], cwd=REPO, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr
+
+    run("--out", str(tmp_path / "reference"))
+    reference = stellarvae_field(tmp_path / "reference" / "field")
+    assert all(len(nelbo) == 2 for nelbo in reference[2].values()), reference[2]
+    assert reference[3] == {f"patch{size}": 1 for size in (8, 16, 32, 64)}
+
+    out = tmp_path / "out"
+    run("--out", str(out), "--seed", "1")  # an earlier result, of other settings
+    earlier = tree_digest(out / "field")
+    process = subprocess.Popen([*console, "--out", str(out)], cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kill_when(process, lambda: any(out.glob(".tmp-*/models/vae_patch*.weights.h5")))
+    assert tree_digest(out / "field") == earlier
+
+    run("--out", str(out))
+    assert stellarvae_field(out / "field") == reference
+    run("--out", str(out), "--force")  # a rerun replaces the logs, never appends to them
+    assert stellarvae_field(out / "field") == reference
