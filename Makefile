@@ -20,6 +20,7 @@ THRESHOLD ?= 0.7
 VAE_OPTIONS ?=
 PRESET ?= paper
 TFRECORDS_OPTIONS ?=
+TRAIN_OPTIONS ?=
 
 N_ARG = $(if $(N),--n $(N))
 STEPS_ARG = $(if $(STEPS),--steps $(STEPS))
@@ -28,7 +29,8 @@ SAVED_MODEL := $(RUN)/export/saved_model/saved_model.pb
 
 # Each command once; a phony target and the file rule it chains through share it.
 TFRECORDS = $(BIN)/deepcee tfrecords --source $(SOURCE) $(N_ARG) --seed $(SEED) --out $(DATA) $(TFRECORDS_OPTIONS)
-TRAIN = $(BIN)/deepcee train --config $(CONFIG) --data $(DATA) --model-dir $(RUN)/train $(STEPS_ARG)
+TRAIN = $(BIN)/deepcee train --config $(CONFIG) --data $(DATA) --model-dir $(RUN)/train $(STEPS_ARG) \
+    $(TRAIN_OPTIONS)
 define EVALUATE
 $(BIN)/deepcee evaluate --model $(RUN)/export --data $(DATA) --out $(RUN)/eval
 $(BIN)/deepcee candidates --eval $(RUN)/eval --data $(DATA) --threshold $(THRESHOLD) \

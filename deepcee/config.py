@@ -321,6 +321,32 @@ def _check_training(config, text, path):
     _require(not train.HasField("optimizer") or min(values) > 0, text, path,
              "learning_rate", f"learning rate {min(values):g}: every learning rate must be "
              "positive (Deep-CEE: 0.0002)", "optimizer")
+    for option in train.data_augmentation_options:
+        name = option.WhichOneof("preprocessing_step")
+        for field, message in augmentation_problems(getattr(option, name))[:1]:
+            _require(False, text, path, field, f"{name}: {message}", name)
+
+
+def augmentation_problems(step):
+    """Parameters of one ``data_augmentation_options`` step that make no sense, as
+    ``(field, message)``: probabilities outside [0, 1], ranges with min > max, negative
+    deltas, sigmas or offsets."""
+    values = {field.name: getattr(step, field.name) for field in step.DESCRIPTOR.fields}
+    problems = []
+    if "probability" in values and not 0 <= values["probability"] <= 1:
+        problems.append(("probability", f"probability {values['probability']:g} must lie in "
+                                        "[0, 1]"))
+    for low, high in (("minval", "maxval"), ("min_delta", "max_delta")):
+        if low in values and not 0 <= values[low] <= values[high]:
+            problems.append((low, f"{low} {values[low]:g} and {high} {values[high]:g} must "
+                                  f"satisfy 0 <= {low} <= {high}"))
+    for name in ("max_delta", "max_gain_delta", "max_offset", "max_sigma_px", "max_stddev"):
+        if name in values and "min_delta" not in values and values[name] < 0:
+            problems.append((name, f"{name} {values[name]:g} must be >= 0"))
+    if values.get("max_gain_delta", 0) >= 1:
+        problems.append(("max_gain_delta", f"max_gain_delta {values['max_gain_delta']:g} must "
+                                           "be below 1 (a gain must stay positive)"))
+    return problems
 
 
 def _check_label_map_fits(classes, config, text, path):

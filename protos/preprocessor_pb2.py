@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19protos/preprocessor.proto\x12\x0e\x64\x65\x65pcee.protos\"\xf4\x01\n\x11PreprocessingStep\x12\x46\n\x16random_horizontal_flip\x18\x02 \x01(\x0b\x32$.deepcee.protos.RandomHorizontalFlipH\x00\x12\x42\n\x14random_vertical_flip\x18\x1a \x01(\x0b\x32\".deepcee.protos.RandomVerticalFlipH\x00\x12=\n\x11random_rotation90\x18\x1b \x01(\x0b\x32 .deepcee.protos.RandomRotation90H\x00\x42\x14\n\x12preprocessing_step\"0\n\x14RandomHorizontalFlip\x12\x18\n\x0bprobability\x18\x02 \x01(\x02:\x03\x30.5\".\n\x12RandomVerticalFlip\x12\x18\n\x0bprobability\x18\x02 \x01(\x02:\x03\x30.5\",\n\x10RandomRotation90\x12\x18\n\x0bprobability\x18\x02 \x01(\x02:\x03\x30.5')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19protos/preprocessor.proto\x12\x0e\x64\x65\x65pcee.protos\"\xaa\x06\n\x11PreprocessingStep\x12\x46\n\x16random_horizontal_flip\x18\x02 \x01(\x0b\x32$.deepcee.protos.RandomHorizontalFlipH\x00\x12I\n\x18random_pixel_value_scale\x18\x03 \x01(\x0b\x32%.deepcee.protos.RandomPixelValueScaleH\x00\x12=\n\x12random_rgb_to_gray\x18\x05 \x01(\x0b\x32\x1f.deepcee.protos.RandomRGBtoGrayH\x00\x12J\n\x18random_adjust_brightness\x18\x06 \x01(\x0b\x32&.deepcee.protos.RandomAdjustBrightnessH\x00\x12\x46\n\x16random_adjust_contrast\x18\x07 \x01(\x0b\x32$.deepcee.protos.RandomAdjustContrastH\x00\x12J\n\x18random_adjust_saturation\x18\t \x01(\x0b\x32&.deepcee.protos.RandomAdjustSaturationH\x00\x12\x42\n\x14random_vertical_flip\x18\x1a \x01(\x0b\x32\".deepcee.protos.RandomVerticalFlipH\x00\x12=\n\x11random_rotation90\x18\x1b \x01(\x0b\x32 .deepcee.protos.RandomRotation90H\x00\x12@\n\x13random_channel_gain\x18\x65 \x01(\x0b\x32!.deepcee.protos.RandomChannelGainH\x00\x12\x42\n\x14random_gaussian_blur\x18\x66 \x01(\x0b\x32\".deepcee.protos.RandomGaussianBlurH\x00\x12\x44\n\x15random_gaussian_noise\x18g \x01(\x0b\x32#.deepcee.protos.RandomGaussianNoiseH\x00\x42\x14\n\x12preprocessing_step\"A\n\x15RandomPixelValueScale\x12\x13\n\x06minval\x18\x01 \x01(\x02:\x03\x30.9\x12\x13\n\x06maxval\x18\x02 \x01(\x02:\x03\x31.1\"+\n\x0fRandomRGBtoGray\x12\x18\n\x0bprobability\x18\x01 \x01(\x02:\x03\x30.1\"0\n\x16RandomAdjustBrightness\x12\x16\n\tmax_delta\x18\x01 \x01(\x02:\x03\x30.2\"G\n\x14RandomAdjustContrast\x12\x16\n\tmin_delta\x18\x01 \x01(\x02:\x03\x30.8\x12\x17\n\tmax_delta\x18\x02 \x01(\x02:\x04\x31.25\"I\n\x16RandomAdjustSaturation\x12\x16\n\tmin_delta\x18\x01 \x01(\x02:\x03\x30.8\x12\x17\n\tmax_delta\x18\x02 \x01(\x02:\x04\x31.25\"J\n\x11RandomChannelGain\x12\x1b\n\x0emax_gain_delta\x18\x01 \x01(\x02:\x03\x30.2\x12\x18\n\nmax_offset\x18\x02 \x01(\x02:\x04\x30.05\"I\n\x12RandomGaussianBlur\x12\x18\n\x0bprobability\x18\x01 \x01(\x02:\x03\x30.5\x12\x19\n\x0cmax_sigma_px\x18\x02 \x01(\x02:\x03\x31.5\"I\n\x13RandomGaussianNoise\x12\x18\n\x0bprobability\x18\x01 \x01(\x02:\x03\x30.5\x12\x18\n\nmax_stddev\x18\x02 \x01(\x02:\x04\x30.05\"0\n\x14RandomHorizontalFlip\x12\x18\n\x0bprobability\x18\x02 \x01(\x02:\x03\x30.5\".\n\x12RandomVerticalFlip\x12\x18\n\x0bprobability\x18\x02 \x01(\x02:\x03\x30.5\",\n\x10RandomRotation90\x12\x18\n\x0bprobability\x18\x02 \x01(\x02:\x03\x30.5')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,11 +32,27 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.preprocessor_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PREPROCESSINGSTEP']._serialized_start=46
-  _globals['_PREPROCESSINGSTEP']._serialized_end=290
-  _globals['_RANDOMHORIZONTALFLIP']._serialized_start=292
-  _globals['_RANDOMHORIZONTALFLIP']._serialized_end=340
-  _globals['_RANDOMVERTICALFLIP']._serialized_start=342
-  _globals['_RANDOMVERTICALFLIP']._serialized_end=388
-  _globals['_RANDOMROTATION90']._serialized_start=390
-  _globals['_RANDOMROTATION90']._serialized_end=434
+  _globals['_PREPROCESSINGSTEP']._serialized_end=856
+  _globals['_RANDOMPIXELVALUESCALE']._serialized_start=858
+  _globals['_RANDOMPIXELVALUESCALE']._serialized_end=923
+  _globals['_RANDOMRGBTOGRAY']._serialized_start=925
+  _globals['_RANDOMRGBTOGRAY']._serialized_end=968
+  _globals['_RANDOMADJUSTBRIGHTNESS']._serialized_start=970
+  _globals['_RANDOMADJUSTBRIGHTNESS']._serialized_end=1018
+  _globals['_RANDOMADJUSTCONTRAST']._serialized_start=1020
+  _globals['_RANDOMADJUSTCONTRAST']._serialized_end=1091
+  _globals['_RANDOMADJUSTSATURATION']._serialized_start=1093
+  _globals['_RANDOMADJUSTSATURATION']._serialized_end=1166
+  _globals['_RANDOMCHANNELGAIN']._serialized_start=1168
+  _globals['_RANDOMCHANNELGAIN']._serialized_end=1242
+  _globals['_RANDOMGAUSSIANBLUR']._serialized_start=1244
+  _globals['_RANDOMGAUSSIANBLUR']._serialized_end=1317
+  _globals['_RANDOMGAUSSIANNOISE']._serialized_start=1319
+  _globals['_RANDOMGAUSSIANNOISE']._serialized_end=1392
+  _globals['_RANDOMHORIZONTALFLIP']._serialized_start=1394
+  _globals['_RANDOMHORIZONTALFLIP']._serialized_end=1442
+  _globals['_RANDOMVERTICALFLIP']._serialized_start=1444
+  _globals['_RANDOMVERTICALFLIP']._serialized_end=1490
+  _globals['_RANDOMROTATION90']._serialized_start=1492
+  _globals['_RANDOMROTATION90']._serialized_end=1536
 # @@protoc_insertion_point(module_scope)

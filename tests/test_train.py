@@ -55,7 +55,8 @@ def test_optimizer_follows_the_config():
     assert float(schedule(0)) == pytest.approx(0.004)
     assert float(schedule(400)) == pytest.approx(0.001)
     assert float(optimizer.learning_rate) == pytest.approx(0.004)
-    assert training.augmentations(config.train_config) == (("random_horizontal_flip", 0.5),)
+    assert training.augmentations(config.train_config) == (
+        ("random_horizontal_flip", {"probability": 0.5}),)
     full = load_pipeline_config(PAPER_CONFIG)
     assert float(training.learning_rate_schedule(
         full.train_config.optimizer.momentum_optimizer.learning_rate)(5000)) == \

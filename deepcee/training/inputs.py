@@ -4,7 +4,8 @@ Reads the shards named by a config's ``tf_record_input_reader.input_path`` globs
 them with a seed, decodes in parallel with :func:`data_prep.deepcee_data.tfrecord_schema.decode_example`,
 applies the config's ``data_augmentation_options`` in their order (the random horizontal
 flip of Deep-CEE §2.1 / FACTS, "random horizontal flip p = 0.5"; the vertical flip and the
-90-degree rotation the paper proposes in §4.2), pads the boxes to a fixed number per image,
+90-degree rotation the paper proposes in §4.2; the photometric ones of
+:mod:`deepcee.training.photometric`, off unless a config names them), pads the boxes to a fixed number per image,
 batches and prefetches.
 
 The order of examples is a pure function of ``(seed, example index)``: epoch ``e`` reads the
@@ -21,6 +22,7 @@ import tensorflow as tf
 
 from data_prep.base.errors import InputError
 from data_prep.deepcee_data.tfrecord_schema import decode_example, read_examples
+from deepcee.training.photometric import PHOTOMETRIC
 
 MAX_BOXES = 8
 """Boxes per image after padding (the data set has one cluster per image, a few at most)."""
@@ -68,10 +70,22 @@ def rotate_90(image, boxes):
     return tf.image.rot90(image), tf.stack([1.0 - xmax, ymin, 1.0 - xmin, ymax], -1)
 
 
-AUGMENTATIONS = {"random_horizontal_flip": flip_left_right,
-                 "random_vertical_flip": flip_up_down,
-                 "random_rotation90": rotate_90}
-"""``data_augmentation_options`` (OD API preprocessor names) -> image-and-boxes function."""
+def with_probability(transform):
+    """The augmentation that applies ``transform(image, boxes)`` with ``probability``."""
+    def augment(image, boxes, seed, probability=0.5):
+        draw = tf.random.stateless_uniform([], seed=seed)
+        return tf.cond(draw < probability, lambda: transform(image, boxes),
+                       lambda: (image, boxes))
+    return augment
+
+
+AUGMENTATIONS = {"random_horizontal_flip": with_probability(flip_left_right),
+                 "random_vertical_flip": with_probability(flip_up_down),
+                 "random_rotation90": with_probability(rotate_90),
+                 **PHOTOMETRIC}
+"""``data_augmentation_options`` (OD API preprocessor names) -> ``augment(image, boxes, seed,
+**parameters) -> (image, boxes)``: the geometric ones here, the photometric ones in
+:mod:`deepcee.training.photometric`."""
 AUGMENTATION_SEED_STRIDE = 1_000_003
 
 
@@ -108,7 +122,8 @@ def count_records(files):
                                                      lambda n, _: n + 1))
 
 
-def training_dataset(files, batch_size, seed=0, augmentations=(("random_horizontal_flip", 0.5),),
+def training_dataset(files, batch_size, seed=0,
+                     augmentations=(("random_horizontal_flip", {"probability": 0.5}),),
                      start_example=0, shuffle_buffer=256, num_readers=4, max_boxes=MAX_BOXES):
     """An endless, deterministic dataset of training batches.
 
@@ -121,9 +136,9 @@ def training_dataset(files, batch_size, seed=0, augmentations=(("random_horizont
         split have the same size, so a batch stacks without padding.
     seed : int
         Draws the shard and record order of every epoch and every augmentation.
-    augmentations : sequence of (str, float)
-        ``(name in AUGMENTATIONS, probability)``, applied in this order, each to an example
-        with its probability (the paper: a horizontal flip with 0.5).
+    augmentations : sequence of (str, dict)
+        ``(name in AUGMENTATIONS, parameters)``, applied in this order (the paper: a
+        horizontal flip with probability 0.5).
     start_example : int
         Index of the first example to yield (``step * batch_size`` when resuming).
     shuffle_buffer : int
@@ -148,18 +163,14 @@ def training_dataset(files, batch_size, seed=0, augmentations=(("random_horizont
 
     def prepare(index, serialized):
         example = decode_example(serialized)
-        image, boxes = example["image"], example["boxes"]
-        for name, probability in augmentations:
-            if probability <= 0:
-                continue
+        image, boxes = tf.cast(example["image"], tf.float32), example["boxes"]
+        for name, parameters in augmentations:
             k = list(AUGMENTATIONS).index(name)
             stream = tf.cast(seed + k * AUGMENTATION_SEED_STRIDE, tf.int64)
-            draw = tf.random.stateless_uniform([], seed=tf.stack([stream, index]))
-            image, boxes = tf.cond(draw < probability,
-                                   lambda: AUGMENTATIONS[name](image, boxes),
-                                   lambda: (image, boxes))
+            image, boxes = AUGMENTATIONS[name](image, boxes, tf.stack([stream, index]),
+                                               **parameters)
         boxes, valid = pad_boxes(boxes, max_boxes)
-        return tf.cast(image, tf.float32), boxes, valid
+        return image, boxes, valid
 
     batches = indexed.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return batches.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

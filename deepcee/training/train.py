@@ -122,11 +122,14 @@ def build_optimizer(train_config, mixed_precision=False):
 
 
 def augmentations(train_config):
-    """``(name, probability)`` of each ``data_augmentation_options`` entry, in config order."""
+    """``(name, {parameter: value})`` of each ``data_augmentation_options`` entry, in config
+    order (unset parameters at their proto defaults)."""
     steps = []
     for option in train_config.data_augmentation_options:
         name = option.WhichOneof("preprocessing_step")
-        steps.append((name, getattr(option, name).probability))
+        message = getattr(option, name)
+        steps.append((name, {field.name: getattr(message, field.name)
+                             for field in message.DESCRIPTOR.fields}))
     return tuple(steps)
 
 
