@@ -75,6 +75,7 @@ from data_prep.deepcee_data.offsets import COPIES, MAX_OFFSET_ARCSEC, bcg_offset
 from data_prep.deepcee_data.png_encoding import encode_rgb_png
 from data_prep.deepcee_data.regrid import resized_wcs
 from data_prep.deepcee_data.sample_split import TEST_FRACTION, choose_clusters, split_by_cluster
+from data_prep.sim.looks import load_look
 from data_prep.surveys import sdss
 
 SPLITS = ("train", "test", "redmapper")
@@ -106,12 +107,26 @@ class Settings:
     upper_percentile: float = stretch.UPPER_PERCENTILE
     max_blank_fraction: float = 0.5
     shard_size: int = 100
+    look: str | None = None
 
     def image_settings(self):
-        """The settings that change a record's bytes (not which clusters are chosen)."""
+        """The settings that change a record's bytes (not which clusters are chosen); a look
+        by its ranges, so that an edited look file makes new shards."""
         keys = ("source", "cutout_px", "image_px", "scale_arcsec", "box_kpc", "lower_sigma",
                 "upper_percentile", "max_blank_fraction")
-        return {key: getattr(self, key) for key in keys}
+        settings = {key: getattr(self, key) for key in keys}
+        if self.look is not None:
+            settings["look"] = load_look(self.look).as_dict()
+        return settings
+
+    def stretch_limits(self, split, index):
+        """``(lower_sigma, upper_percentile)`` of one image: the settings', or drawn from the
+        look's ranges (seeded by the seed, split and image index)."""
+        if self.look is None:
+            return self.lower_sigma, self.upper_percentile
+        look = load_look(self.look).draw(
+            np.random.default_rng([self.seed, 7, SPLIT_NUMBER[split], index]))
+        return look["stretch_lower_sigma"], look["stretch_upper_percentile"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,10 +142,10 @@ class ImageTask:
     centre_dec: float
 
 
-def open_source(name, cache_dir, seed):
+def open_source(name, cache_dir, seed, look=None):
     """The cluster source (``data_prep.deepcee_data.cluster_sources.cluster_source``)."""
     from data_prep.deepcee_data.cluster_sources import cluster_source
-    return cluster_source(name, cache_dir, seed)
+    return cluster_source(name, cache_dir, seed, look=look)
 
 
 def standard_clusters(table):
@@ -214,7 +229,7 @@ def make_record(task, split, index, clusters, cache, settings):
             raise CutoutRejected(f"band {band}: {error}") from None
     try:
         rgb, _ = colour_image({band: data for band, (data, _) in bands.items()},
-                              settings.image_px, settings.lower_sigma, settings.upper_percentile)
+                              settings.image_px, *settings.stretch_limits(split, index))
     except ValueError as error:
         raise CutoutRejected(f"stretch failed: {error}") from None
     try:
@@ -390,7 +405,8 @@ def build(settings, out, cache_dir):
     output_folder(target, "--out")
     output_folder(cache_dir / settings.source / "cutouts", "--cache")
     out = building_folder(target, settings)
-    source = open_source(settings.source, cache_dir, settings.seed)
+    source = open_source(settings.source, cache_dir, settings.seed,
+                         look=settings.look and load_look(settings.look))
     paper_sample, cut_report = source.paper_sample()
     redmapper = standard_clusters(source.redmapper_sample(exclude=paper_sample))
     sample = choose_clusters(standard_clusters(paper_sample), settings.n, settings.seed)

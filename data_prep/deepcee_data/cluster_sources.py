@@ -55,6 +55,8 @@ class SimClusterSource:
         Unused: the simulator renders each cutout on demand.
     seed : int
         Seed of the mock sky; the same seed gives the same catalogues and images.
+    look : data_prep.sim.looks.Look, optional
+        Ranges of the per-image look (default: the fixed, paper-like look).
     """
 
     name = "sim"
@@ -63,10 +65,10 @@ class SimClusterSource:
     #: simulated cutout once it is encoded (250 clusters would otherwise leave 49 GB).
     keep_cutouts = False
 
-    def __init__(self, cache_dir=None, seed=0):
+    def __init__(self, cache_dir=None, seed=0, look=None):
         from data_prep.sim.galaxy_clusters import MockSky
         self.cache_dir = cache_dir
-        self.sky = MockSky(seed=seed)
+        self.sky = MockSky(seed=seed, look=look)
 
     def paper_sample(self):
         """The mock Wen table through the paper's cuts, and the per-cut row report."""
@@ -82,7 +84,7 @@ class SimClusterSource:
         return self.sky.cutout(ra, dec, size_px=size_px, scale_arcsec=scale_arcsec, bands=bands)
 
 
-def cluster_source(name, cache_dir, seed=0, retry=None):
+def cluster_source(name, cache_dir, seed=0, retry=None, look=None):
     """The cluster source called ``name`` (``"sdss"`` or ``"sim"``).
 
     Parameters
@@ -94,9 +96,12 @@ def cluster_source(name, cache_dir, seed=0, retry=None):
         Simulator seed (``"sim"`` only).
     retry : data_prep.surveys.service.RetryPolicy, optional
         Retry policy of the survey services (``"sdss"`` only).
+    look : data_prep.sim.looks.Look, optional
+        The simulator's per-image look (``"sim"`` only; ``deepcee tfrecords`` refuses it with
+        another source).
     """
     if name == "sdss":
         return SdssClusterSource(cache_dir, retry)
     if name == "sim":
-        return SimClusterSource(cache_dir, seed)
+        return SimClusterSource(cache_dir, seed, look)
     raise InputError(f"unknown cluster source {name!r}: use one of {', '.join(SOURCES)}")

@@ -9,7 +9,14 @@ bytes. Members of a cluster: the BCG at the catalogue position; N200 - 1 further
 with M_r <= -21 (the N200 definition of Wen et al. 2012) and the fainter members that a
 Schechter function adds down to r = 22.5; 80 % red sequence; positions from an NFW profile
 (concentration 4) truncated at r200 and projected.
+
+With a :class:`~data_prep.sim.looks.Look`, each cutout draws its own seeing, PSF wings, depth,
+residual sky, band calibration, red-sequence colours, galaxy sizes, member concentration (and
+the builder its stretch) from the look's ranges, seeded by the cutout's centre and size; the
+drawn values are written in its header (``LOOK*`` cards).
 """
+from dataclasses import replace
+
 import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
@@ -23,7 +30,8 @@ from data_prep.sim.galaxies import (N200_MAGNITUDE_LIMIT, SourceList, absolute_r
                                     cluster_member_sources, field_galaxy_density,
                                     field_galaxy_sources, sample_schechter,
                                     schechter_count_ratio)
-from data_prep.sim.sdss import BANDS, SdssCamera, star_density_per_deg2, star_sources
+from data_prep.sim.sdss import (BANDS, SdssCamera, sky_sigma_nmgy, star_density_per_deg2,
+                                star_sources)
 
 CELL_DEG = 0.1
 FAINTEST_RMAG = 22.5           # faintest galaxy drawn (SDSS r 5-sigma depth ~22.7)
@@ -33,7 +41,7 @@ BRIGHTEST_STAR_RMAG = 12.0
 FAINTEST_MEMBER_ABS_R = -17.0
 NFW_CONCENTRATION = 4.0
 RED_MEMBER_FRACTION = 0.8
-_STREAM = {"universe": 0, "members": 1, "galaxies": 2, "stars": 3, "noise": 4}
+_STREAM = {"universe": 0, "members": 1, "galaxies": 2, "stars": 3, "noise": 4, "look": 5}
 
 
 def nfw_projected_radii(rng, n, concentration):
@@ -97,9 +105,11 @@ class MockSky:
         Seed of the whole sky (>= 0).
     difficulty : ClusterDifficulty
         Seeing, noise, crowding, richness, redshift and cluster-free knobs.
+    look : data_prep.sim.looks.Look or None
+        Ranges from which each cutout draws its look; None: the difficulty's fixed look.
     """
 
-    def __init__(self, seed=0, difficulty=ClusterDifficulty()):
+    def __init__(self, seed=0, difficulty=ClusterDifficulty(), look=None):
         if int(seed) < 0:
             raise InputError(f"simulator seed {seed} is negative: give a seed >= 0")
         if difficulty.redshift is not None and not Z_RANGE[0] <= difficulty.redshift <= Z_RANGE[1]:
@@ -107,6 +117,7 @@ class MockSky:
                              f"{Z_RANGE[0]}-{Z_RANGE[1]}: choose a redshift in that range")
         self.seed = int(seed)
         self.difficulty = difficulty
+        self.look = look
         self._universe = mock_universe(self._rng("universe"), difficulty.richness_scale,
                                        difficulty.redshift)
         self._cameras = {}
@@ -139,7 +150,7 @@ class MockSky:
             raise InputError(f"no mock cluster named '{name}': use a name from truth_table()")
         return int(matches[0])
 
-    def _member_sources(self, index):
+    def _member_sources(self, index, concentration=NFW_CONCENTRATION):
         """SourceList of cluster ``index`` (BCG first) and the flags of N200 members."""
         row = self._universe[index]
         rng = self._rng("members", index)
@@ -155,7 +166,7 @@ class MockSky:
                                    sample_schechter(rng, n_faint, N200_MAGNITUDE_LIMIT,
                                                     faintest)])
         n = len(absolute)
-        radius_deg = nfw_projected_radii(rng, n, NFW_CONCENTRATION) * row["r200_arcsec"] / 3600
+        radius_deg = nfw_projected_radii(rng, n, concentration) * row["r200_arcsec"] / 3600
         radius_deg[0] = 0.0
         angle = rng.uniform(0.0, 2.0 * np.pi, n)
         ra, dec = offset_positions(row["ra"], row["dec"], radius_deg * np.cos(angle),
@@ -206,13 +217,14 @@ class MockSky:
                 parts.append(make(rng, ra, dec, bright, faint))
         return parts
 
-    def _camera(self, scale_arcsec):
-        """The SDSS camera (with its stamp banks) for a pixel scale, built once."""
-        if scale_arcsec not in self._cameras:
-            self._cameras[scale_arcsec] = SdssCamera(scale_arcsec,
-                                                     self.difficulty.seeing_fwhm_arcsec,
-                                                     self.difficulty.noise_scale)
-        return self._cameras[scale_arcsec]
+    def _camera(self, scale_arcsec, seeing_fwhm_arcsec=None, noise_scale=None, psf_beta=3.5):
+        """The SDSS camera (with its stamp banks) for a pixel scale, seeing, noise and PSF
+        (default: the difficulty's), built once."""
+        key = (scale_arcsec, seeing_fwhm_arcsec or self.difficulty.seeing_fwhm_arcsec,
+               noise_scale or self.difficulty.noise_scale, psf_beta)
+        if key not in self._cameras:
+            self._cameras[key] = SdssCamera(*key)
+        return self._cameras[key]
 
     def cutout(self, ra_deg, dec_deg, size_px=2000, scale_arcsec=0.396, bands=BANDS):
         """SDSS-like images of the mock sky centred on (ra, dec), like SkyView's SDSS cutouts.
@@ -247,21 +259,67 @@ class MockSky:
         wcs = tan_wcs(ra_deg, dec_deg, size_px, scale_arcsec)
         half_diagonal_deg = size_px * scale_arcsec / 3600.0 / np.sqrt(2.0) + 30.0 / 3600.0
         parts = self._field_sources(ra_deg, dec_deg, half_diagonal_deg)
+        key = (int(round((ra_deg % 360.0) * 1e6)), int(round((dec_deg + 90.0) * 1e6)), size_px,
+               int(round(scale_arcsec * 1e6)))
+        look = None if self.look is None else self.look.draw(self._rng("look", *key))
+        concentration = NFW_CONCENTRATION if look is None else look["nfw_concentration"]
         if not self.difficulty.cluster_free:
             separation = angular_separation_deg(ra_deg, dec_deg, self._universe["ra"],
                                                 self._universe["dec"])
             near = separation < half_diagonal_deg + self._universe["r200_arcsec"] / 3600.0
-            parts += [self._member_sources(index)[0] for index in np.nonzero(near)[0]]
+            parts += [self._member_sources(index, concentration)[0]
+                      for index in np.nonzero(near)[0]]
         sources = SourceList.concatenate(parts)
+        if look is not None:
+            sources = with_look(sources, look)
         x, y = wcs.wcs_world2pix(sources.ra, sources.dec, 0)
         margin = 100  # pixels: sources just outside still shine in with their wings
         # The TAN projection also maps the far hemisphere onto the plane: keep the near one.
         inside = ((x > -margin) & (x < size_px + margin) & (y > -margin) & (y < size_px + margin)
                   & (angular_separation_deg(ra_deg, dec_deg, sources.ra, sources.dec) < 90.0))
-        key = (int(round((ra_deg % 360.0) * 1e6)), int(round((dec_deg + 90.0) * 1e6)), size_px,
-               int(round(scale_arcsec * 1e6)))
         cards = [("SIMSEED", self.seed, "data_prep.sim MockSky seed"),
                  ("ORIGIN", "data_prep.sim", "simulated, not observed")]
-        hdus = self._camera(scale_arcsec).render(sources.select(inside), wcs, size_px,
-                                                 self._rng("noise", *key), cards)
+        if look is None:
+            camera = self._camera(scale_arcsec)
+        else:  # cameras at a grid of seeing, noise and beta values, so a few banks serve all
+            camera = self._camera(scale_arcsec, round(look["seeing_fwhm_arcsec"] * 20) / 20,
+                                  round(look["noise_scale"] * 20) / 20,
+                                  round(look["psf_beta"] * 4) / 4)
+        hdus = camera.render(sources.select(inside), wcs, size_px, self._rng("noise", *key),
+                             cards)
+        if look is not None:
+            for k, band in enumerate(BANDS):
+                apply_sky_and_gain(hdus[band], look, k,
+                                   camera.noise_scale * sky_sigma_nmgy(band, scale_arcsec),
+                                   self._rng("look", *key, k))
         return {band: hdus[band] for band in bands}
+
+
+def with_look(sources, look):
+    """``sources`` with the look's galaxy sizes and red-sequence colours (early types)."""
+    galaxy, early = sources.sersic_n > 0, sources.sersic_n == 4
+    return replace(sources,
+                   hlr_arcsec=np.where(galaxy, sources.hlr_arcsec * look["galaxy_size_scale"],
+                                       sources.hlr_arcsec),
+                   g_r=sources.g_r + early * look["red_sequence_g_r_offset"],
+                   r_i=sources.r_i + early * look["red_sequence_r_i_offset"])
+
+
+def apply_sky_and_gain(hdu, look, band_index, sky_sigma, rng):
+    """Multiply one band by its calibration gain and add the residual sky (a level and a
+    linear gradient in a random direction, in units of ``sky_sigma``); record the look in the
+    header."""
+    size = hdu.data.shape[0]
+    angle = rng.uniform(0.0, 2.0 * np.pi)
+    ramp = ((np.arange(size) / max(size - 1, 1) - 0.5)[None, :] * np.cos(angle)
+            + (np.arange(size) / max(size - 1, 1) - 0.5)[:, None] * np.sin(angle))
+    sky = sky_sigma * (look["sky_offset_sigma"] + look["sky_gradient_sigma"] * ramp)
+    gain = look[f"{BANDS[band_index]}_gain"]
+    hdu.data = (gain * (hdu.data + sky)).astype(np.float32)
+    hdu.header["LOOKGAIN"] = (round(gain, 4), "calibration gain of this band (look)")
+    hdu.header["LOOKSKY"] = (round(float(look["sky_offset_sigma"]), 3),
+                             "residual sky level, sky sigma (look)")
+    hdu.header["LOOKSIZE"] = (round(float(look["galaxy_size_scale"]), 3),
+                              "galaxy size scale (look)")
+    hdu.header["LOOKGR"] = (round(float(look["red_sequence_g_r_offset"]), 3),
+                            "red-sequence g-r offset, mag (look)")

@@ -77,6 +77,8 @@ class SdssCamera:
         PSF FWHM (arcsec).
     noise_scale : float
         Multiplies the per-pixel noise standard deviation.
+    psf_beta : float
+        Moffat index of the PSF (``render.psf_profile``).
 
     Faint galaxies (r >= 19, half-light radius <= 2 arcsec) are drawn from a bank of shapes
     made once per camera (8 sizes x 3 axis ratios x 4 angles x 2 profiles) and placed at the
@@ -84,10 +86,10 @@ class SdssCamera:
     large galaxies and bright stars one by one with GalSim.
     """
 
-    def __init__(self, scale_arcsec, seeing_fwhm_arcsec, noise_scale=1.0):
+    def __init__(self, scale_arcsec, seeing_fwhm_arcsec, noise_scale=1.0, psf_beta=3.5):
         self.scale = scale_arcsec
         self.noise_scale = noise_scale
-        self.psf = psf_profile(seeing_fwhm_arcsec)
+        self.psf = psf_profile(seeing_fwhm_arcsec, psf_beta)
         psf_radius_px = 3.0 * seeing_fwhm_arcsec / scale_arcsec
         self.stars = StampBank.point_sources(self.psf, scale_arcsec, odd_stamp_size(psf_radius_px))
         self._bank_keys = [(n, h, q, a) for n in (1, 4) for h in BANK_HLR_ARCSEC

@@ -2,6 +2,7 @@
 see :mod:`data_prep.deepcee_data.builder` for what is built and how."""
 from data_prep.base.command_line import non_negative_int
 from data_prep.base.errors import InputError
+from data_prep.sim.looks import load_look
 from data_prep.deepcee_data import builder
 from data_prep.surveys import sdss
 
@@ -42,6 +43,10 @@ def add_arguments(parser):
     parser.add_argument("--max-blank", type=float, default=DEFAULTS.max_blank_fraction,
                         help="reject a cutout with more than this fraction of NaN or zero "
                              "pixels in a band (default 0.5)")
+    parser.add_argument("--look", default=None,
+                        help="simulator only: draw each image's look (seeing, depth, sky, "
+                             "calibration, colours, sizes, stretch) from pipeline_configs/looks/"
+                             "LOOK.json or a JSON file (default: the fixed paper-like look)")
     parser.add_argument("--shard-size", type=int, default=DEFAULTS.shard_size,
                         help="records per TFRecord shard (default 100)")
 
@@ -65,6 +70,11 @@ def settings_from_args(args):
     for ok, message in checks:
         if not ok:
             raise InputError(message)
+    if args.look is not None:
+        if args.source != "sim":
+            raise InputError(f"--look {args.look} sets the simulator's look: use it with "
+                             "--source sim")
+        load_look(args.look)  # refuse a bad look file before anything is written
     half_image_arcsec = args.cutout_px * sdss.PIXEL_SCALE_ARCSEC / 2
     if args.max_offset >= half_image_arcsec:
         raise InputError(f"--max-offset {args.max_offset} arcsec puts the BCG outside a "
@@ -75,7 +85,8 @@ def settings_from_args(args):
                     copies=args.copies, max_offset_arcsec=args.max_offset,
                     test_fraction=args.test_fraction, box_kpc=args.box_kpc,
                     lower_sigma=args.lower_sigma, upper_percentile=args.upper_percentile,
-                    max_blank_fraction=args.max_blank, shard_size=args.shard_size)
+                    max_blank_fraction=args.max_blank, shard_size=args.shard_size,
+                    look=args.look)
 
 
 def run(args):

@@ -837,6 +837,23 @@ def tfrecords_tiny_cutouts(ws):
     return tfrecords(ws, "--cutout-px", "8"), "--cutout-px 8"
 
 
+@case("options")
+def tfrecords_unknown_look(ws):
+    return tfrecords(ws, "--look", "sunny"), "--look sunny: no such look"
+
+
+@case("options")
+def tfrecords_look_with_the_real_survey(ws):
+    return tfrecords(ws, "--source", "sdss", "--look", "varied"), "use it with --source sim"
+
+
+@case("config")
+def tfrecords_look_file_with_a_reversed_range(ws):
+    look = ws.path("mine.json")
+    look.write_text('{"seeing_fwhm_arcsec": [2.0, 1.0]}\n')
+    return tfrecords(ws, "--look", look), "mine.json: seeing_fwhm_arcsec [2, 1]"
+
+
 @case("numbers")
 def tfrecords_test_fraction_one(ws):
     return tfrecords(ws, "--test-fraction", "1"), "--test-fraction 1"
