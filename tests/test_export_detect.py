@@ -116,6 +116,29 @@ def test_detect_fits_triplet_writes_table_regions_overlay(tmp_path, fake_model):
     assert overlay.shape == (400, 400, 3)
 
 
+def test_a_fits_triplet_in_counts_with_its_sky_gives_the_nanomaggy_picture(tmp_path):
+    """The stretch is fixed per band from the band's own sky median and percentile, so a
+    triplet in counts (another gain per band) with the sky not subtracted (another level per
+    band) makes the picture the nanomaggy, sky-subtracted triplet makes, to the 8-bit step."""
+    from data_prep.sim.galaxy_clusters import MockSky
+    from data_prep.sim.sdss import ELECTRONS_PER_NMGY
+    sky = MockSky(3)
+    row = sky.truth_table()[0]
+    hdus = sky.cutout(row["ra"], row["dec"], size_px=600)
+    variants = {"nmgy": {}, "counts": {}}
+    for k, band in enumerate("gri"):
+        for name, data in (("nmgy", hdus[band].data),
+                           ("counts", hdus[band].data * ELECTRONS_PER_NMGY[band] + 150.0 * k
+                            + 80.0)):
+            path = tmp_path / f"{name}_{band}.fits"
+            fits.PrimaryHDU(data.astype(np.float32), hdus[band].header).writeto(path)
+            variants[name][band] = path
+    pictures = {name: detect.read_fits_triplet(paths, 0.792).rgb.astype(int)
+                for name, paths in variants.items()}
+    difference = np.abs(pictures["nmgy"] - pictures["counts"])
+    assert difference.max() <= 1 and (difference == 0).mean() > 0.99
+
+
 def test_detect_png_without_wcs_uses_image_coordinates(tmp_path, fake_model):
     image = np.zeros((300, 500, 3), np.uint8)
     image[40:80, 100:160] = 255

@@ -217,13 +217,12 @@ class MockSky:
                 parts.append(make(rng, ra, dec, bright, faint))
         return parts
 
-    def _camera(self, scale_arcsec, seeing_fwhm_arcsec=None, noise_scale=None, psf_beta=3.5):
-        """The SDSS camera (with its stamp banks) for a pixel scale, seeing, noise and PSF
-        (default: the difficulty's), built once."""
-        key = (scale_arcsec, seeing_fwhm_arcsec or self.difficulty.seeing_fwhm_arcsec,
-               noise_scale or self.difficulty.noise_scale, psf_beta)
+    def _camera(self, scale_arcsec, seeing_fwhm_arcsec=None, psf_beta=3.5):
+        """The SDSS camera (with its stamp banks) for a pixel scale, seeing and PSF (default:
+        the difficulty's), built once."""
+        key = (scale_arcsec, seeing_fwhm_arcsec or self.difficulty.seeing_fwhm_arcsec, psf_beta)
         if key not in self._cameras:
-            self._cameras[key] = SdssCamera(*key)
+            self._cameras[key] = SdssCamera(key[0], key[1], self.difficulty.noise_scale, key[2])
         return self._cameras[key]
 
     def cutout(self, ra_deg, dec_deg, size_px=2000, scale_arcsec=0.396, bands=BANDS):
@@ -280,17 +279,17 @@ class MockSky:
         cards = [("SIMSEED", self.seed, "data_prep.sim MockSky seed"),
                  ("ORIGIN", "data_prep.sim", "simulated, not observed")]
         if look is None:
-            camera = self._camera(scale_arcsec)
-        else:  # cameras at a grid of seeing, noise and beta values, so a few banks serve all
+            camera, noise_scale = self._camera(scale_arcsec), None
+        else:  # cameras on a grid of seeing and beta values, so that a few banks serve all
             camera = self._camera(scale_arcsec, round(look["seeing_fwhm_arcsec"] * 20) / 20,
-                                  round(look["noise_scale"] * 20) / 20,
                                   round(look["psf_beta"] * 4) / 4)
+            noise_scale = look["noise_scale"]
         hdus = camera.render(sources.select(inside), wcs, size_px, self._rng("noise", *key),
-                             cards)
+                             cards, noise_scale)
         if look is not None:
             for k, band in enumerate(BANDS):
                 apply_sky_and_gain(hdus[band], look, k,
-                                   camera.noise_scale * sky_sigma_nmgy(band, scale_arcsec),
+                                   noise_scale * sky_sigma_nmgy(band, scale_arcsec),
                                    self._rng("look", *key, k))
         return {band: hdus[band] for band in bands}
 

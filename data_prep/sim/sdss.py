@@ -130,7 +130,7 @@ class SdssCamera:
                      + SPIKE_FRACTION * diffraction_spikes(size, 0.25 * fwhm_px, 3.0 * fwhm_px))
         add_stamp(canvases, stamp, ix, iy, fluxes)
 
-    def render(self, sources, wcs, size_px, rng, header_cards):
+    def render(self, sources, wcs, size_px, rng, header_cards, noise_scale=None):
         """Images of ``sources`` on the grid of ``wcs``.
 
         Parameters
@@ -144,6 +144,8 @@ class SdssCamera:
             Seeded generator for the noise.
         header_cards : list of tuple
             Extra (keyword, value, comment) cards for every band.
+        noise_scale : float, optional
+            This image's noise scale (default: the camera's).
 
         Returns
         -------
@@ -166,10 +168,11 @@ class SdssCamera:
         self.galaxies.add(canvases, x[faint_galaxy], y[faint_galaxy], fluxes[:, faint_galaxy],
                           template=self._bank_template(sources.select(faint_galaxy)))
         hdus = {}
+        noise_scale = self.noise_scale if noise_scale is None else noise_scale
         for band, canvas in zip(BANDS, canvases):
             bleed(canvas, SATURATION_NMGY[band])
-            add_noise(canvas, self.noise_scale * sky_sigma_nmgy(band, self.scale),
-                      ELECTRONS_PER_NMGY[band] / self.noise_scale ** 2, rng)
+            add_noise(canvas, noise_scale * sky_sigma_nmgy(band, self.scale),
+                      ELECTRONS_PER_NMGY[band] / noise_scale ** 2, rng)
             saturate(canvas, SATURATION_NMGY[band])
             cards = [("SURVEY", f"SDSS{band}", "simulated SDSS DR9-like image"),
                      ("FILTER", band, "SDSS filter"),

@@ -15,6 +15,8 @@ VERBS = {
     "candidates": ("deepcee.cli.candidates", "false positives as a cross-matched candidate list"),
     "injection-recovery": ("deepcee.cli.injection_recovery",
                            "completeness vs redshift and richness on the simulator"),
+    "look-table": ("deepcee.cli.look_table",
+                   "leave-one-look-out F1 of detectors on chosen simulator looks"),
 }
 
 
