@@ -405,3 +405,31 @@ def test_batch_norm_settings_come_from_the_config(model):
     decays = [layer.batch_norm.momentum for layer in frozen.submodules
               if hasattr(layer, "train_batch_norm")]
     assert decays == pytest.approx([0.9997] * len(layers))
+
+
+def test_batch_statistics_at_inference_normalise_each_image_by_itself():
+    """With ``batch_statistics_at_inference`` the inference graph normalises as training with
+    batch size 1 does: each image with its own statistics (its detections do not depend on the
+    other images of the batch, nor on the moving statistics)."""
+    config = small_config()
+    config.faster_rcnn.feature_extractor.batch_statistics_at_inference = True
+    model = build_model(config, seed=3)
+    both = model.detect(IMAGES)
+    alone = model.detect(IMAGES[1:])
+    np.testing.assert_allclose(both["detection_scores"][1], alone["detection_scores"][0],
+                               atol=1e-5)
+    np.testing.assert_allclose(both["detection_boxes"][1], alone["detection_boxes"][0],
+                               atol=1e-4)
+    image = model.preprocess(IMAGES[:1])
+    np.testing.assert_allclose(model.feature_network(image, training=False),
+                               model.feature_network(image, training=True), atol=1e-3)
+    layers = [layer.batch_norm for layer in model.submodules if hasattr(layer, "batch_norm")]
+    for layer in layers:
+        layer.moving_mean.assign(tf.fill(layer.moving_mean.shape, 3.0))
+    np.testing.assert_allclose(model.detect(IMAGES[1:])["detection_scores"],
+                               alone["detection_scores"], atol=1e-5)
+    moving = build_model(small_config(), seed=3)
+    before = moving.detect(IMAGES[1:])["detection_scores"]
+    for layer in (l.batch_norm for l in moving.submodules if hasattr(l, "batch_norm")):
+        layer.moving_mean.assign(tf.fill(layer.moving_mean.shape, 3.0))
+    assert not np.allclose(moving.detect(IMAGES[1:])["detection_scores"], before, atol=1e-5)

@@ -112,7 +112,8 @@ class BoxClassifier(tf_keras.layers.Layer):
         FC kernel regulariser.
     dropout_keep_probability : float or None
         Keep probability of dropout before the FC layers (use_dropout), None for none.
-    train_batch_norm, batch_norm_decay, depth_multiplier, min_depth, seed
+    train_batch_norm, batch_norm_decay, depth_multiplier, min_depth,
+    batch_statistics_at_inference, seed
         Passed to :class:`deepcee.model.inception_v2.InceptionV2BoxClassifierNetwork`.
     """
 
@@ -122,13 +123,14 @@ class BoxClassifier(tf_keras.layers.Layer):
 
     def __init__(self, num_classes=1, initializer=None, regularizer=None,
                  dropout_keep_probability=None, train_batch_norm=False, batch_norm_decay=0.9997,
-                 depth_multiplier=1.0, min_depth=16, seed=0, **kwargs):
+                 depth_multiplier=1.0, min_depth=16, batch_statistics_at_inference=False,
+                 seed=0, **kwargs):
         super().__init__(name="BoxClassifier", **kwargs)
         self.num_classes = num_classes
         self.feature_network = InceptionV2BoxClassifierNetwork(
             train_batch_norm=train_batch_norm, batch_norm_decay=batch_norm_decay,
-            depth_multiplier=depth_multiplier,
-            min_depth=min_depth, seed=seed)
+            depth_multiplier=depth_multiplier, min_depth=min_depth,
+            batch_statistics_at_inference=batch_statistics_at_inference, seed=seed)
         self.dropout = (tf_keras.layers.Dropout(1.0 - dropout_keep_probability, seed=seed)
                         if dropout_keep_probability is not None else None)
 

@@ -88,6 +88,7 @@ def build_model(model_config, seed=0, xla_compatible=False):
     nms = post.batch_non_max_suppression
     coder = config.box_coder
     settings = FasterRCNNSettings(
+        batch_statistics_at_inference=config.feature_extractor.batch_statistics_at_inference,
         image_height=resizer.height, image_width=resizer.width,
         resize_method=_RESIZE_METHODS[resizer.resize_method],
         anchor_scales=tuple(anchor.scales), anchor_aspect_ratios=tuple(anchor.aspect_ratios),
@@ -126,7 +127,8 @@ def build_model(model_config, seed=0, xla_compatible=False):
     extractor = config.feature_extractor
     inception = dict(train_batch_norm=extractor.batch_norm_trainable,
                      batch_norm_decay=extractor.batch_norm_decay,
-                     depth_multiplier=extractor.depth_multiplier, min_depth=extractor.min_depth)
+                     depth_multiplier=extractor.depth_multiplier, min_depth=extractor.min_depth,
+                     batch_statistics_at_inference=extractor.batch_statistics_at_inference)
     feature_network = InceptionV2FeatureNetwork(**inception, seed=seed)
     rpn = RegionProposalNetwork(
         len(anchor.scales) * len(anchor.aspect_ratios),

@@ -64,6 +64,7 @@ class FasterRCNNSettings:
     logit_scale: float
     second_stage_localization_loss_weight: float
     second_stage_classification_loss_weight: float
+    batch_statistics_at_inference: bool = False  # then :meth:`detect` takes images one by one
 
 
 class FasterRCNN(tf_keras.Model):
@@ -307,6 +308,16 @@ class FasterRCNN(tf_keras.Model):
             ``detection_scores`` [B, K], ``detection_classes`` [B, K] (1-based, float),
             ``num_detections`` float32 [B]; K = max_total_detections, zero padded.
         """
+        if self.settings.batch_statistics_at_inference:  # each image its own statistics
+            return tf.map_fn(lambda image: {key: value[0] for key, value in
+                                            self._detect_batch(image[tf.newaxis]).items()},
+                             images, fn_output_signature={
+                                 "detection_boxes": tf.float32, "detection_scores": tf.float32,
+                                 "detection_classes": tf.float32, "num_detections": tf.float32})
+        return self._detect_batch(images)
+
+    def _detect_batch(self, images):
+        """:meth:`detect` of a batch in one pass."""
         s = self.settings
         first = self.first_stage(images, training=False)
         proposals, _, num_proposals = self.proposals(first)

@@ -14,6 +14,7 @@ initialiser is seeded from the layer's OD API name, so a model is reproducible.
 """
 import zlib
 
+import tensorflow as tf
 import tf_keras
 
 #: one branch op: a convolution (name, depth, kernel, stride, truncated-normal stddev or None
@@ -99,15 +100,19 @@ class ConvBatchNormRelu(tf_keras.layers.Layer):
         Use batch statistics and update the moving ones when called with ``training=True``.
     batch_norm_decay : float
         Decay of the moving statistics (slim / OD API: 0.9997).
+    batch_statistics_at_inference : bool
+        At inference too, normalise with the statistics of the batch (as training does)
+        instead of the moving ones; the moving statistics are kept but not used.
     seed : int
     """
 
     def __init__(self, odapi_name, depth, kernel_size, stride=1, stddev=None,
                  depthwise_multiplier=None, train_batch_norm=False, batch_norm_decay=0.9997,
-                 seed=0, **kwargs):
+                 batch_statistics_at_inference=False, seed=0, **kwargs):
         super().__init__(name=odapi_name.split("/", 2)[-1].replace("/", "_"), **kwargs)
         self.odapi_name = odapi_name
         self.train_batch_norm = train_batch_norm
+        self.batch_statistics_at_inference = batch_statistics_at_inference
         initializer = _initializer(stddev, odapi_name, seed)
         if depthwise_multiplier:
             self.conv = tf_keras.layers.SeparableConv2D(
@@ -124,7 +129,14 @@ class ConvBatchNormRelu(tf_keras.layers.Layer):
 
     def call(self, inputs, training=False):
         net = self.conv(inputs)
-        net = self.batch_norm(net, training=bool(training) and self.train_batch_norm)
+        if self.batch_statistics_at_inference and not training:
+            if not self.batch_norm.built:
+                self.batch_norm.build(net.shape)
+            mean, variance = tf.nn.moments(net, axes=[0, 1, 2])
+            net = tf.nn.batch_normalization(net, mean, variance, self.batch_norm.beta,
+                                            self.batch_norm.gamma, self.batch_norm.epsilon)
+        else:
+            net = self.batch_norm(net, training=bool(training) and self.train_batch_norm)
         return tf_keras.activations.relu(net)
 
 
@@ -145,12 +157,12 @@ class MixedBlock(tf_keras.layers.Layer):
         The block's entry of :data:`MIXED_BLOCKS`.
     depth : callable
         Maps a nominal depth to the built one (depth multiplier and minimum depth).
-    train_batch_norm, batch_norm_decay, seed
+    train_batch_norm, batch_norm_decay, batch_statistics_at_inference, seed
         See :class:`ConvBatchNormRelu`.
     """
 
     def __init__(self, scope, branches, depth, train_batch_norm=False, batch_norm_decay=0.9997,
-                 seed=0, **kwargs):
+                 batch_statistics_at_inference=False, seed=0, **kwargs):
         super().__init__(name=scope.rsplit("/", 1)[-1], **kwargs)
         self.branches = []
         for index, ops in enumerate(branches):
@@ -163,7 +175,8 @@ class MixedBlock(tf_keras.layers.Layer):
                     layers.append(ConvBatchNormRelu(
                         f"{scope}/Branch_{index}/{name}", depth(nominal_depth), kernel_size,
                         stride, stddev, train_batch_norm=train_batch_norm,
-                        batch_norm_decay=batch_norm_decay, seed=seed))
+                        batch_norm_decay=batch_norm_decay,
+                        batch_statistics_at_inference=batch_statistics_at_inference, seed=seed))
             self.branches.append(layers)
 
     def call(self, inputs, training=False):
@@ -189,6 +202,8 @@ class InceptionV2FeatureNetwork(tf_keras.layers.Layer):
         ``batch_norm_trainable`` of the config (OD API default False: frozen statistics).
     batch_norm_decay : float
         ``batch_norm_decay`` of the config (OD API: 0.9997).
+    batch_statistics_at_inference : bool
+        ``batch_statistics_at_inference`` of the config (see :class:`ConvBatchNormRelu`).
     depth_multiplier, min_depth : float, int
         As in the OD API feature extractor (1.0 and 16 there).
     seed : int
@@ -203,11 +218,11 @@ class InceptionV2FeatureNetwork(tf_keras.layers.Layer):
     scope = "FirstStageFeatureExtractor/InceptionV2"
 
     def __init__(self, train_batch_norm=False, batch_norm_decay=0.9997, depth_multiplier=1.0,
-                 min_depth=16, seed=0, **kwargs):
+                 min_depth=16, batch_statistics_at_inference=False, seed=0, **kwargs):
         super().__init__(name="FirstStageFeatureExtractor", **kwargs)
         depth = _depth_fn(depth_multiplier, min_depth)
         conv = dict(train_batch_norm=train_batch_norm, batch_norm_decay=batch_norm_decay,
-                    seed=seed)
+                    batch_statistics_at_inference=batch_statistics_at_inference, seed=seed)
         self.stem = [
             ConvBatchNormRelu(f"{self.scope}/Conv2d_1a_7x7", depth(64), 7, 2, 1.0,
                               depthwise_multiplier=min(int(depth(64) / 3), 8), **conv),
@@ -238,12 +253,14 @@ class InceptionV2BoxClassifierNetwork(tf_keras.layers.Layer):
     scope = "SecondStageFeatureExtractor/InceptionV2"
 
     def __init__(self, train_batch_norm=False, batch_norm_decay=0.9997, depth_multiplier=1.0,
-                 min_depth=16, seed=0, **kwargs):
+                 min_depth=16, batch_statistics_at_inference=False, seed=0, **kwargs):
         super().__init__(name="SecondStageFeatureExtractor", **kwargs)
         depth = _depth_fn(depth_multiplier, min_depth)
         self.blocks = [MixedBlock(f"{self.scope}/{name}", MIXED_BLOCKS[name], depth,
                                   train_batch_norm=train_batch_norm,
-                                  batch_norm_decay=batch_norm_decay, seed=seed)
+                                  batch_norm_decay=batch_norm_decay,
+                                  batch_statistics_at_inference=batch_statistics_at_inference,
+                                  seed=seed)
                        for name in SECOND_STAGE_BLOCKS]
 
     def call(self, crops, training=False):
