@@ -95,7 +95,7 @@ def run_tfrecords(argv, source):
     from deepcee.cli import main
 
     original = builder.open_source
-    builder.open_source = lambda name, cache_dir, seed: source
+    builder.open_source = lambda name, cache_dir, seed, look=None: source
     try:
         return main(argv)
     finally:

@@ -48,7 +48,7 @@ OUTPUTS = [([box_at(0, 0), box_at(5, 0), box_at(0, 50)], [0.95, 0.85, 0.75]),
 HAND = {0: (2, 2, 1), 50: (2, 2, 1), 60: (1, 2, 2), 70: (1, 2, 2), 80: (1, 1, 2),
         90: (1, 0, 2), 100: (0, 0, 3)}
 FILES = ("detections.ecsv", "clusters.ecsv", "threshold_table.ecsv", "threshold_table.md",
-         "pr_curve.png", "centre_offsets.png", "summary.json")
+         "pr_curve.png", "centre_offsets.png", "examples.png", "summary.json")
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,22 @@ def test_every_file_is_written(evaluated):
     for name in FILES:
         assert (out / name).stat().st_size > 0, name
     assert (out / "pr_curve.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_examples_show_true_boxes_and_the_boxes_above_the_operating_threshold(evaluated):
+    """examples.png: one tile per image; green true boxes everywhere, orange detections only
+    where a box scores above the best-F1 threshold (images 0 and 1, not image 2)."""
+    from PIL import Image
+    from data_prep.deepcee_data.box_preview import BOX_COLOUR, PREDICTED_COLOUR
+    out, summary = evaluated
+    sheet = np.asarray(Image.open(out / "examples.png").convert("RGB"))
+    tile = sheet.shape[1] // 3
+    tiles = [sheet[:tile, k * tile:(k + 1) * tile] for k in range(3)]
+    def has(image, colour):
+        return bool(np.all(image == colour, axis=-1).any())
+    assert all(has(t, BOX_COLOUR) for t in tiles)
+    assert [has(t, PREDICTED_COLOUR) for t in tiles] == [True, True, False]
+    assert summary["operating_threshold"] < 0.55
 
 
 def test_table_matches_hand_counts(evaluated):

@@ -9,6 +9,8 @@ For each split, ``<out>/<split>/`` receives
 - ``threshold_table.ecsv`` / ``threshold_table.md``: the Table 2 / 3 layout (thresholds
   0..100 % in steps of 10: TP, FP, FN, precision, recall, F1);
 - ``pr_curve.png`` (Figs. 12, 17) and ``centre_offsets.png`` (Fig. 13);
+- ``examples.png``: the first nine images with their true boxes (green, BCG crosses) and the
+  boxes scored above the operating threshold (orange, with scores);
 - ``summary.json``: the table, the best-F1 threshold, and at the operating threshold (the
   best-F1 one unless ``--threshold``, as the paper uses 80 % on the test set and 70 % on the
   redMaPPer set): the standard error of regression (eq. 8) of TP centres in kpc, the fractions
@@ -36,12 +38,15 @@ from astropy.table import Table, vstack
 
 from data_prep.base.celestial import wcs_from_header_text
 from data_prep.base.errors import InputError
-from data_prep.base.files import atomic_dir, write_json, write_table, write_text
+from data_prep.base.files import atomic_dir, write_bytes, write_json, write_table, write_text
+from data_prep.deepcee_data.box_preview import preview_png
 from data_prep.deepcee_data.tfrecord_schema import check_shards
 from deepcee.evaluation import matching, metrics
 from deepcee.evaluation import plots as eval_plots
 
 SPLITS = ("test", "redmapper")
+EXAMPLES = 9
+"""Images drawn in ``examples.png``."""
 """The splits evaluated by default, when their TFRecords are present."""
 KS_PROPERTIES = {"redshift": "z", "bcg_rmag": "bcg_rmag", "richness": "richness"}
 """KS-tested properties (paper Fig. 15): summary name -> clusters.ecsv column."""
@@ -297,7 +302,26 @@ def write_split_outputs(out_dir, name, detections, clusters, radius_kpc, thresho
         eval_plots.plot_centre_offsets(nearest, tp_offsets, radius_kpc,
                                        summary["operating_threshold"],
                                        staging / "centre_offsets.png", f"Deep-CEE {name}")
+        if record_paths:
+            write_bytes(staging / "examples.png", preview_png(
+                example_tiles(record_paths, detections, summary["operating_threshold"])))
     return summary
+
+
+def example_tiles(record_paths, detections, threshold, count=EXAMPLES):
+    """The first ``count`` images of a split with their true boxes and the detections scored
+    above ``threshold``, for :func:`data_prep.deepcee_data.box_preview.preview_png`."""
+    from data_prep.deepcee_data.tfrecord_schema import read_examples
+    tiles = []
+    for index, example in zip(range(count), read_examples(record_paths)):
+        mine = detections[(detections["image"] == index) & (detections["score"] > threshold)]
+        tiles.append({"rgb": example["image"], "boxes": example["boxes"],
+                      "centers": np.stack([example["center_x"], example["center_y"]], -1),
+                      "predicted": np.stack([mine[c] for c in ("ymin", "xmin", "ymax", "xmax")],
+                                            -1),
+                      "scores": list(mine["score"]),
+                      "title": example["filename"].decode()})
+    return tiles
 
 
 def evaluate_split(detector, record_paths, out_dir, name,
