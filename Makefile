@@ -92,7 +92,8 @@ bench: $(STAMP)
 	$(BIN)/python tests/run_benchmarks.py --out runs/bench
 
 # The whole chain on the simulator with the tiny model: small enough for 2 CPU cores.
-DEMO := SOURCE=sim N=8 SEED=$(SEED) CONFIG=pipeline_configs/deepcee_tiny.config STEPS=600 \
+DEMO := SOURCE=sim N=60 SEED=$(SEED) CONFIG=pipeline_configs/deepcee_cpu.config STEPS=1500 \
+        TFRECORDS_OPTIONS="--image-px 256" TRAIN_OPTIONS="--eval-every 500" \
         DATA=data/demo/deepcee RUN=runs/demo/deepcee VAE_RUN=runs/demo/stellarvae
 DEMO_EVAL := runs/demo/deepcee/eval/test/summary.json
 DEMO_VAE := runs/demo/stellarvae/IRAS06055/detection.json
@@ -106,8 +107,11 @@ demo: $(STAMP)
 	$(MAKE) --no-print-directory $(DEMO) train-vae FIELD=IRAS06055 && \
 	$(BIN)/python -c 'import json,sys; e=json.load(open("$(DEMO_EVAL)"))["best_f1"]; \
 	v=json.load(open("$(DEMO_VAE)"))["detections"][0]; \
-	print("\n== demo report ==\nDeep-CEE (tiny model, simulated test split): best F1 %.3f at %d %% (precision %.3f, recall %.3f)" % (e["f1"], round(100*e["threshold"]), e["precision"], e["recall"])); \
+	s=json.load(open("$(DEMO_EVAL)")); \
+	print("\n== demo report ==\nDeep-CEE (CPU recipe, %d simulated test images never trained on): best F1 %.3f at %d %% (precision %.3f, recall %.3f)" % (s["n_images"], e["f1"], round(100*e["threshold"]), e["precision"], e["recall"])); \
 	print("StellarVAE IRAS 06055+2039 (simulated): RA %.5f Dec %.5f, radius %.1f arcsec, %d members, IoU vs truth %.2f" % (v["ra"], v["dec"], v["radius_arcsec"], v["members"], v.get("iou_truth", float("nan"))))' && \
+	echo "Test images with true (green) and predicted (orange) boxes: runs/demo/deepcee/eval/test/examples.png" && \
+	echo "Learning curve:   runs/demo/deepcee/train/learning_curve.png (loss and test F1 against step)" && \
 	echo "Tables and plots: runs/demo/deepcee/eval/{test,redmapper}/ (threshold_table.md, pr_curve.png, centre_offsets.png)" && \
 	echo "                  runs/demo/deepcee/candidates/, runs/demo/stellarvae/IRAS06055/ (heat_map.png, detection.png, latent_space.png)" && \
 	echo "Data set:         data/demo/deepcee/ (preview.png, clusters.ecsv, manifest.json)" && \

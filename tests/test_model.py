@@ -411,9 +411,7 @@ def test_batch_statistics_at_inference_normalise_each_image_by_itself():
     """With ``batch_statistics_at_inference`` the inference graph normalises as training with
     batch size 1 does: each image with its own statistics (its detections do not depend on the
     other images of the batch, nor on the moving statistics)."""
-    config = small_config()
-    config.faster_rcnn.feature_extractor.batch_statistics_at_inference = True
-    model = build_model(config, seed=3)
+    model = build_model(small_config(), seed=3)  # the tiny config sets the option
     both = model.detect(IMAGES)
     alone = model.detect(IMAGES[1:])
     np.testing.assert_allclose(both["detection_scores"][1], alone["detection_scores"][0],
@@ -428,7 +426,9 @@ def test_batch_statistics_at_inference_normalise_each_image_by_itself():
         layer.moving_mean.assign(tf.fill(layer.moving_mean.shape, 3.0))
     np.testing.assert_allclose(model.detect(IMAGES[1:])["detection_scores"],
                                alone["detection_scores"], atol=1e-5)
-    moving = build_model(small_config(), seed=3)
+    moving_config = small_config()
+    moving_config.faster_rcnn.feature_extractor.batch_statistics_at_inference = False
+    moving = build_model(moving_config, seed=3)
     before = moving.detect(IMAGES[1:])["detection_scores"]
     for layer in (l.batch_norm for l in moving.submodules if hasattr(l, "batch_norm")):
         layer.moving_mean.assign(tf.fill(layer.moving_mean.shape, 3.0))

@@ -132,9 +132,11 @@ class ConvBatchNormRelu(tf_keras.layers.Layer):
         if self.batch_statistics_at_inference and not training:
             if not self.batch_norm.built:
                 self.batch_norm.build(net.shape)
-            mean, variance = tf.nn.moments(net, axes=[0, 1, 2])
-            net = tf.nn.batch_normalization(net, mean, variance, self.batch_norm.beta,
-                                            self.batch_norm.gamma, self.batch_norm.epsilon)
+            values = tf.cast(net, tf.float32)  # float32, as Keras does under mixed precision
+            mean, variance = tf.nn.moments(values, axes=[0, 1, 2])
+            net = tf.cast(tf.nn.batch_normalization(
+                values, mean, variance, tf.cast(self.batch_norm.beta, tf.float32),
+                tf.cast(self.batch_norm.gamma, tf.float32), self.batch_norm.epsilon), net.dtype)
         else:
             net = self.batch_norm(net, training=bool(training) and self.train_batch_norm)
         return tf_keras.activations.relu(net)
