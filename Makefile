@@ -92,7 +92,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/run_benchmarks.py --out runs/bench
 
 # The whole chain on the simulator with the tiny model: small enough for 2 CPU cores.
-DEMO := SOURCE=sim N=60 SEED=$(SEED) CONFIG=pipeline_configs/deepcee_cpu.config STEPS=1500 \
+DEMO := SOURCE=sim N=60 SEED=$(SEED) CONFIG=pipeline_configs/deepcee_cpu.config STEPS=1000 \
         TFRECORDS_OPTIONS="--image-px 256" TRAIN_OPTIONS="--eval-every 500" \
         DATA=data/demo/deepcee RUN=runs/demo/deepcee VAE_RUN=runs/demo/stellarvae
 DEMO_EVAL := runs/demo/deepcee/eval/test/summary.json
@@ -100,6 +100,9 @@ DEMO_VAE := runs/demo/stellarvae/IRAS06055/detection.json
 
 $(RUN)/eval/test/summary.json: $(SAVED_MODEL)
 	$(EVALUATE)
+
+clean-demo:
+	rm -rf data/demo runs/demo
 
 demo: $(STAMP)
 	@start=$$(date +%s); \
