@@ -24,6 +24,7 @@ Properties (JSON keys; each ``[low, high]``):
   (``data_prep.deepcee_data.stretch``) drawn per image by the data set builder.
 """
 import dataclasses
+import functools
 import json
 from pathlib import Path
 
@@ -63,12 +64,15 @@ class Look:
 
 
 _LIMITS = {"seeing_fwhm_arcsec": (0.3, 5.0), "psf_beta": (1.5, 10.0), "noise_scale": (0.1, 10.0),
-           "g_gain": (0.1, 10.0), "r_gain": (0.1, 10.0), "i_gain": (0.1, 10.0), "galaxy_size_scale": (0.1, 10.0),
-           "nfw_concentration": (0.5, 20.0), "stretch_upper_percentile": (50.0, 100.0)}
+           "g_gain": (0.1, 10.0), "r_gain": (0.1, 10.0), "i_gain": (0.1, 10.0),
+           "galaxy_size_scale": (0.1, 10.0), "nfw_concentration": (0.5, 20.0),
+           "stretch_upper_percentile": (50.0, 100.0)}
 
 
+@functools.lru_cache(maxsize=None)
 def load_look(name):
-    """The :class:`Look` of ``pipeline_configs/looks/<name>.json``, or of a JSON file path.
+    """The :class:`Look` of ``pipeline_configs/looks/<name>.json``, or of a JSON file path; each
+    file is read once per process (the data set builder asks for it for every image).
 
     Raises :class:`InputError` for a missing file, unknown keys or impossible ranges.
     """

@@ -4,7 +4,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from data_prep.base.command_line import non_negative_int
+from data_prep.base.command_line import non_negative_int, positive_int
 from data_prep.base.errors import InputError
 from data_prep.base.files import output_folder
 from data_prep.deepcee_data import builder
@@ -19,12 +19,12 @@ def add_arguments(parser):
     parser.add_argument("--looks", nargs="+", required=True,
                         help="looks to test on: 'default' (the fixed paper-like look) or "
                              "names of pipeline_configs/looks/*.json")
-    parser.add_argument("--n", type=int, default=30,
+    parser.add_argument("--n", type=positive_int, default=30,
                         help="clusters per look's data set (default %(default)s)")
     parser.add_argument("--seed", type=non_negative_int, default=11,
                         help="simulator seed of the test sets: another than training's "
                              "(default %(default)s)")
-    parser.add_argument("--image-px", type=int, default=256,
+    parser.add_argument("--image-px", type=positive_int, default=256,
                         help="side of the encoded images: the detectors' (default %(default)s)")
     parser.add_argument("--test-fraction", type=float, default=0.9,
                         help="clusters in the test split (default %(default)s)")
@@ -51,8 +51,8 @@ def run(args):
     for look in args.looks:
         if look != look_table.DEFAULT_LOOK:
             load_look(look)
-    if args.n < 1 or not 0 < args.test_fraction < 1:
-        raise InputError("--n must be >= 1 and --test-fraction between 0 and 1")
+    if not 0 < args.test_fraction < 1:
+        raise InputError(f"--test-fraction {args.test_fraction}: give a fraction between 0 and 1")
     out = output_folder(args.out, "--out")
     from deepcee.serving.detect import load_detector
     detectors = {name: load_detector(path) for name, path in models.items()}

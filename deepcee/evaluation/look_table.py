@@ -11,6 +11,7 @@ paper's 100 kpc rule), its precision and recall, and the eq. 8 standard error.
 Outputs in ``--out``: ``<detector>/<look>/`` (the split's evaluation files),
 ``look_table.json`` and ``look_table.md``.
 """
+import dataclasses
 from pathlib import Path
 
 from data_prep.base.files import write_json, write_text
@@ -22,7 +23,7 @@ DEFAULT_LOOK = "default"
 
 def look_settings(look, base):
     """The data set settings of a look's test set (``base`` with the look set)."""
-    return builder.Settings(**{**vars(base), "look": None if look == DEFAULT_LOOK else look})
+    return dataclasses.replace(base, look=None if look == DEFAULT_LOOK else look)
 
 
 def build_test_sets(looks, base, data_dir, cache_dir):

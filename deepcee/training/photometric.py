@@ -8,6 +8,8 @@ works on 0..1 images, so its fractions are fractions of 255 here. ``random_chann
 ``random_gaussian_blur`` and ``random_gaussian_noise`` are this project's extensions: another
 band calibration, worse seeing, a shallower image (``protos/preprocessor.proto``).
 """
+import math
+
 import tensorflow as tf
 
 FULL_SCALE = 255.0
@@ -61,10 +63,9 @@ def random_channel_gain(image, boxes, seed, max_gain_delta=0.2, max_offset=0.05)
     return _clip(image * gain + offset), boxes
 
 
-def gaussian_blur(image, sigma_px):
+def gaussian_blur(image, sigma_px, radius):
     """``image`` [H, W, C] convolved with a normalised Gaussian of ``sigma_px`` (> 0) pixels,
-    edges reflected."""
-    radius = 4
+    truncated at ``radius`` pixels (an int), edges reflected."""
     x = tf.range(-radius, radius + 1, dtype=tf.float32)
     kernel = tf.exp(-0.5 * tf.square(x / sigma_px))
     kernel /= tf.reduce_sum(kernel)
@@ -77,11 +78,17 @@ def gaussian_blur(image, sigma_px):
     return tf.nn.depthwise_conv2d(out, cols, [1, 1, 1, 1], "VALID")[0]
 
 
+def blur_radius(max_sigma_px):
+    """Kernel half-width (px) for sigmas up to ``max_sigma_px``: 3 sigma, at least 4 px."""
+    return max(4, math.ceil(3 * max_sigma_px))
+
+
 def random_gaussian_blur(image, boxes, seed, probability=0.5, max_sigma_px=1.5):
     """With ``probability``, blurred by a Gaussian of sigma from ``(0, max_sigma_px]`` px."""
     sigma = _uniform(_substream(seed, 1), 0.05 * max_sigma_px, max_sigma_px)
     blurred = tf.cond(_uniform(_substream(seed, 0), 0.0, 1.0) < probability,
-                      lambda: gaussian_blur(image, sigma), lambda: image)
+                      lambda: gaussian_blur(image, sigma, blur_radius(max_sigma_px)),
+                      lambda: image)
     return _clip(blurred), boxes
 
 
