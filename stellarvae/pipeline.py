@@ -23,7 +23,8 @@ block-averaged to ``work_scale_arcsec`` so that patch sizes and widths are angle
 setting for 2MASS and UKIDSS), the background and smoothing widths in arcsec, a lower clip of
 the scaled image (``clip_percentile``: patches then count stars instead of weighing a few
 bright ones), the centre and half-number radius from a Plummer fit to the catalogue's stars
-around the heat map's centre (``radius_from="stars"``, :mod:`stellarvae.star_profile`), a
+around the heat map's centre, or the heat map's region where only that is a significant
+over-density (``radius_from="stars-or-region"``, :mod:`stellarvae.star_profile`), a
 shorter training with eq. 6's N(0, I) prior, and ``min_significance``: a field whose detection
 is not significant (:mod:`stellarvae.significance`) reports "no significant cluster" instead
 of a region. ``region_sigma`` (a region threshold above the heat map's background) is an
@@ -86,11 +87,13 @@ class PipelineOptions:
     region_sigma : float
         > 0: the region threshold is the heat map's median + this many robust standard
         deviations (``heat_map.background_level``) instead of ``threshold_fraction`` x max.
-    radius_from : {"region", "stars"}
+    radius_from : {"region", "stars", "stars-or-region"}
         ``region``: radius of the circle of the region's area (paper). ``stars``: centre and
         half-number radius of a Plummer fit to the catalogue stars around the heat map's centre
         (:mod:`stellarvae.star_profile`); the region is kept when there is no catalogue or the
-        fit fails.
+        fit fails. ``stars-or-region``: as ``stars``, but the region's circle is kept when it
+        is a significant over-density (:func:`stellarvae.significance.is_significant`, at
+        ``min_significance`` or 5 sigma) and the fitted circle is not.
     max_shift_arcsec : float
         How far the star fit may move the heat map's centre.
     clip_percentile : float
@@ -124,19 +127,28 @@ IMPROVED = {"background_px": 9, "heat_smoothing_px": float(max(PATCH_SIZES))}
 #: Named combinations of options. ``paper`` is the paper's method (the defaults); ``robust``
 #: the improvements chosen on the development fields of the selection function (seeds 100+;
 #: README, "Presets"): 2"/px working scale, 10" background window, clip at the 95th
-#: percentile, 40" heat-map smoothing, radius and centre from the catalogue's star profile,
+#: percentile, 40" heat-map smoothing, radius and centre from the catalogue's star profile
+#: (the heat map's region when only that is significant),
 #: "no significant cluster" below 5 sigma or a contrast of 0.5, and a training budget that
 #: keeps a 10' 2MASS field under 10 s on two cores (N(0, I) prior as eq. 6, 5 epochs, 512
 #: patches, no TensorBoard logs).
 PRESETS = {
     "paper": {},
     "robust": {"work_scale_arcsec": 2.0, "background_arcsec": 10.0, "clip_percentile": 95.0,
-               "heat_smoothing_arcsec": 40.0, "radius_from": "stars",
+               "heat_smoothing_arcsec": 40.0, "radius_from": "stars-or-region",
                "min_significance": significance.SIGNIFICANCE_THRESHOLD,
                "training": {"prior": "normal", "max_epochs": 5, "max_train_patches": 512,
                             "tensorboard": False}},
 }
-RADIUS_SOURCES = ("region", "stars")
+RADIUS_SOURCES = ("region", "stars", "stars-or-region")
+
+
+def options_from_dict(settings):
+    """The :class:`PipelineOptions` whose ``dataclasses.asdict`` is ``settings`` (e.g. read
+    back from JSON, where tuples became lists)."""
+    settings = {key: tuple(value) if isinstance(value, list) else value
+                for key, value in settings.items()}
+    return PipelineOptions(**{**settings, "training": TrainingOptions(**settings["training"])})
 
 
 def preset_options(name, **overrides):
@@ -429,7 +441,9 @@ def _vae_detection(heat, region, work_wcs, data, star_x, star_y, footprint, opti
 
     With ``radius_from="stars"`` the Plummer fit starts from the region's centre
     (:mod:`stellarvae.star_profile`); when it succeeds, its centre and half-number radius are
-    the detection's.
+    the detection's. With ``"stars-or-region"`` the region's own circle is the detection's
+    instead when it passes the significance test and the fitted circle does not (the fit can
+    settle on a smaller fluctuation beside a diffuse cluster the heat map outlines).
     """
     detection = measure.measure_region(heat, region, work_wcs, "vae")
     extra = {"radius_from": "region"}
@@ -437,7 +451,7 @@ def _vae_detection(heat, region, work_wcs, data, star_x, star_y, footprint, opti
         return detection, extra
     detection.x_pix, detection.y_pix = _native_pixels(work_wcs, data.wcs, detection.x_pix,
                                                       detection.y_pix)
-    if options.radius_from != "stars" or len(star_x) < 10:
+    if options.radius_from == "region" or len(star_x) < 10:
         return detection, extra
     scale = pixel_scale_arcsec(data.wcs)
     fit = star_profile.fit_plummer(star_x, star_y, footprint, detection.x_pix, detection.y_pix,
@@ -447,9 +461,18 @@ def _vae_detection(heat, region, work_wcs, data, star_x, star_y, footprint, opti
         return detection, extra
     centre = data.wcs.celestial.pixel_to_world(fit.x, fit.y).icrs
     radius = fit.a_px * scale
+    fitted = measure.Detection("vae", float(centre.ra.deg), float(centre.dec.deg), fit.x, fit.y,
+                               float(radius), float(np.pi * radius ** 2), detection.n_pixels)
+    if options.radius_from == "stars-or-region":
+        threshold = options.min_significance or significance.SIGNIFICANCE_THRESHOLD
+        passes = [significance.is_significant(significance.overdensity(
+            star_x, star_y, footprint, d.x_pix, d.y_pix, d.radius_arcsec / scale), threshold)
+            for d in (fitted, detection)]
+        extra["star_fit_significant"], extra["region_significant"] = passes
+        if passes == [False, True]:
+            return detection, extra
     extra["radius_from"] = "stars"
-    return measure.Detection("vae", float(centre.ra.deg), float(centre.dec.deg), fit.x, fit.y,
-                             float(radius), float(np.pi * radius ** 2), detection.n_pixels), extra
+    return fitted, extra
 
 
 def _status(test, withheld, found, tested):

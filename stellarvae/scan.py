@@ -4,7 +4,8 @@ a Galactic-plane region cut into tiles, one field per task (:mod:`data_prep.base
 Fields: named ones (``IRAS06055``, ``'IRAS 06055+2039'``, ``'RA,Dec'``; default the eight
 fields of Table I), or a REGION (:mod:`data_prep.base.sky_tiling`) cut into square fields of
 ``--size-arcmin`` that overlap by ``--overlap-arcmin`` (default 5: the diameter of the largest
-Table I cluster, r = 145"), each named by its tile id. Each field runs exactly as
+Table I cluster, r = 145"), each named by its tile id. Each field runs, in a child process of
+its worker (so a worker's memory does not grow from field to field), exactly as
 ``stellarvae train`` runs it (:func:`stellarvae.pipeline.process_named_field`) into
 ``OUT/<FIELD>/`` (heat map, detection table and JSON, regions, figures); a field already
 finished with the same inputs and options is reused. The field's ``detection.ecsv`` rows are
@@ -27,6 +28,7 @@ import numpy as np
 from astropy.table import Table, vstack
 
 from data_prep.base import dask_scan
+from data_prep.base.child_process import run_in_child
 from data_prep.base.errors import InputError
 from data_prep.base.files import write_table
 from data_prep.base.sky_map import plot_sky_map
@@ -64,13 +66,25 @@ class FieldJob:
     force: bool = False
 
     def __call__(self, tile):
-        field = field_of_tile(tile)
-        pipeline.process_named_field(field, self.source, tile.side_deg * 60.0, self.cache,
-                                     self.out, self.options, self.seed, self.force)
-        rows = Table.read(Path(self.out) / field.name / "detection.ecsv", format="ascii.ecsv")
+        """Run the tile's field in a child process (:mod:`data_prep.base.child_process`:
+        TensorFlow's memory goes back after each field) and return its detection rows."""
+        run_in_child(f"{__name__}:run_field", {"job": asdict(self), "tile": asdict(tile)})
+        rows = Table.read(Path(self.out) / field_of_tile(tile).name / "detection.ecsv",
+                          format="ascii.ecsv")
         rows.add_column(np.full(len(rows), tile.id), name="tile", index=0)
         rows.meta.clear()
         return rows
+
+
+def run_field(request):
+    """The child process's job: ``{"job": asdict(FieldJob), "tile": asdict(Tile)}`` -> run the
+    tile's field as ``stellarvae train`` does; returns None."""
+    job = FieldJob(**{**request["job"],
+                      "options": pipeline.options_from_dict(request["job"]["options"])})
+    cell = request["tile"]["cell"]
+    tile = Tile(**{**request["tile"], "cell": None if cell is None else tuple(cell)})
+    pipeline.process_named_field(field_of_tile(tile), job.source, tile.side_deg * 60.0,
+                                 job.cache, job.out, job.options, job.seed, job.force)
 
 
 def field_of_tile(tile):

@@ -58,3 +58,47 @@ def bench_robust_field_seconds(workdir):
             "robust_field_10arcmin_2mass_cpu_s": (cpus, "s"),
             "robust_vae_train_encode_s": ([sum(i.get("seconds", 0.0) for i in
                                                summary["per_patch_size"].values())], "s")}
+
+
+SCAN_FIELDS = 4
+
+
+def _worker_rss_over_fields(request):
+    """RSS (MiB) of this process after each of ``request["fields"]`` 6' simulated fields of a
+    StellarVAE scan job (robust preset), each run here (``"in_process"``, as the scan did
+    before) or through :class:`stellarvae.scan.FieldJob` (``"child"``, a child process per
+    field). Runs in a child process of the benchmark (:func:`bench_scan_worker_memory`)."""
+    from dataclasses import asdict
+
+    from data_prep.base.sky_tiling import Tile
+    from stellarvae import scan
+
+    out = request["workdir"]
+    job = scan.FieldJob("sim", 6.0, f"{out}/cache", f"{out}/runs",
+                        preset_options("robust", baselines=()), seed=0)
+    rss = []
+    for k in range(request["fields"]):
+        tile = Tile(f"T{k}", 92.0 + 0.2 * k, 20.6, 0.1)
+        if request["mode"] == "in_process":
+            scan.run_field({"job": asdict(job), "tile": asdict(tile)})
+        else:
+            job(tile)
+        with open("/proc/self/status") as status:
+            rss.append(next(int(line.split()[1]) for line in status
+                            if line.startswith("VmRSS")) / 1024.0)
+    return rss
+
+
+def bench_scan_worker_memory(workdir):
+    """How much a ``stellarvae scan`` worker's memory grows per field: as it runs them now (a
+    child process each) and as it ran them itself before (TensorFlow keeps ~50 MB a model)."""
+    from data_prep.base.child_process import run_in_child
+
+    figures = {}
+    for mode in ("child", "in_process"):
+        rss = run_in_child("tests.bench_stellarvae:_worker_rss_over_fields",
+                           {"mode": mode, "fields": SCAN_FIELDS,
+                            "workdir": str(workdir / mode)})
+        figures[f"scan_worker_rss_growth_per_field_{mode}_mib"] = (
+            [(rss[-1] - rss[0]) / (len(rss) - 1)], "MiB")
+    return figures

@@ -177,6 +177,24 @@ def test_a_result_is_published_once(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["t1.ecsv"]
 
 
+def test_a_child_process_returns_its_tasks_result_or_its_error():
+    from data_prep.base.child_process import run_in_child
+    assert run_in_child("json:dumps", {"a": [1, 2]}) == '{"a": [1, 2]}'
+    with pytest.raises(InputError, match="^REGION 'nonsense': unknown kind"):
+        run_in_child("data_prep.base.sky_tiling:parse_region", "nonsense")
+    with pytest.raises(RuntimeError, match="^JSONDecodeError: Expecting property name"):
+        run_in_child("json:loads", "{")
+
+
+@pytest.mark.parametrize("preset", ["paper", "robust"])
+def test_stellarvae_options_survive_the_trip_to_a_fields_child_process(preset):
+    from dataclasses import asdict
+
+    from stellarvae.pipeline import options_from_dict, preset_options
+    options = preset_options(preset, patch_sizes=(8, 16))
+    assert options_from_dict(json.loads(json.dumps(asdict(options)))) == options
+
+
 def test_scan_folder_refuses_other_settings(tmp_path):
     dask_scan.claim_folder(tmp_path, {"model": "a", "overlap_arcmin": 4.57})
     dask_scan.claim_folder(tmp_path, {"model": "a", "overlap_arcmin": 4.57})

@@ -92,6 +92,39 @@ def test_plummer_fit_on_a_uniform_field_is_not_a_cluster():
     assert not fit.ok or test["significance_sigma"] < SIGNIFICANCE_THRESHOLD
 
 
+@pytest.mark.parametrize("radius_from, kept", [("stars", "fit"), ("stars-or-region", "region"),
+                                               ("region", "region")])
+def test_the_region_replaces_a_fit_that_is_not_significant_only_with_stars_or_region(
+        monkeypatch, radius_from, kept):
+    """A star fit that settles on a fluctuation beside the cluster (faked here) is kept by
+    ``stars``; ``stars-or-region`` keeps the heat map's region, a significant over-density."""
+    from types import SimpleNamespace
+
+    from stellarvae import pipeline, star_profile
+
+    rng = np.random.default_rng(6)
+    x, y = plummer_stars(rng, 1500, 200, 30.0)
+    wcs = tan_wcs(92.0, 20.6, 1.0, size=N)
+    yy, xx = np.mgrid[0:N, 0:N]
+    region = np.hypot(xx - 230.0, yy - 170.0) <= 30.0
+    beside = star_profile.PlummerFit(80.0, 320.0, 6.0, 3.0, 1.0, True)
+    monkeypatch.setattr(star_profile, "fit_plummer", lambda *args, **kwargs: beside)
+    options = preset_options("robust", radius_from=radius_from)
+    detection, extra = pipeline._vae_detection(np.ones((N, N)), region, wcs,
+                                               SimpleNamespace(wcs=wcs), x, y, footprint(),
+                                               options)
+    if kept == "fit":
+        assert (detection.x_pix, detection.y_pix) == (80.0, 320.0)
+        assert detection.radius_arcsec == pytest.approx(6.0)
+        assert extra["radius_from"] == "stars"
+    else:
+        assert np.hypot(detection.x_pix - 230.0, detection.y_pix - 170.0) < 1.0
+        assert detection.radius_arcsec == pytest.approx(30.0, rel=0.05)
+        assert extra["radius_from"] == "region"
+    if radius_from == "stars-or-region":
+        assert (extra["star_fit_significant"], extra["region_significant"]) == (False, True)
+
+
 def test_half_number_radius_of_the_simulated_plummer_profile():
     # truncated at c a: r_half^2 / (r_half^2 + a^2) = c^2 / (2 (1 + c^2))
     c = 4.0
@@ -131,7 +164,7 @@ def test_paper_preset_is_the_defaults_and_robust_changes_only_named_options():
     changed = {key for key, value in vars(robust).items()
                if value != getattr(PipelineOptions(), key)}
     assert changed <= set(PRESETS["robust"]) and {"work_scale_arcsec", "radius_from"} <= changed
-    assert robust.min_significance == SIGNIFICANCE_THRESHOLD and robust.radius_from == "stars"
+    assert robust.min_significance == SIGNIFICANCE_THRESHOLD and robust.radius_from == "stars-or-region"
     assert preset_options("robust", heat_smoothing_arcsec=20.0).heat_smoothing_arcsec == 20.0
 
 
@@ -207,6 +240,21 @@ def test_cell_table_and_summary_checks():
     assert checks["robust_false_detection_rate"] == 0.0
     text = ir.markdown(cells, headline)
     assert "| vae_robust |" in text and "| knn_density |" in text
+
+
+def test_iou_of_significant_claims_counts_an_insignificant_claim_as_nothing():
+    results = fake_results()
+    knn = (results["method"] == "knn_density") & (results["field"] == "m60_r45_d1_n0.5_2mass_s1")
+    results["significant"][knn] = False                 # claimed, IoU 0.6, not significant
+    cells = ir.cell_table(results)
+    row = cells[(cells["cell"] == "m60_r45_d1_n0.5_2mass") & (cells["method"] == "knn_density")][0]
+    assert row["median_iou"] == pytest.approx(0.55)
+    assert row["median_iou_significant"] == pytest.approx(0.25)
+    results["iou"][(results["method"] == "vae_robust") & (results["seed"] == 0)] = 0.2
+    checks = ir.summary(results, ir.cell_table(results))["checks"]
+    assert [c["cell"] for c in checks["cells_where_robust_is_below_the_best_baseline"]] == \
+        ["m60_r45_d1_n0.5_2mass"]                      # 0.45 < 0.55
+    assert checks["cells_where_robust_is_below_the_best_baseline_significant_claims_only"] == []
 
 
 @pytest.mark.slow

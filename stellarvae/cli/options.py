@@ -71,7 +71,9 @@ def add_pipeline_arguments(parser):
                              "sigma instead of 0.7 x max (0 = 0.7 x max, both presets)")
     parser.add_argument("--radius-from", choices=RADIUS_SOURCES, default=None,
                         help="region: radius of the region's area (paper); stars: centre and "
-                             "half-number radius from a Plummer fit to the catalogue (robust)")
+                             "half-number radius from a Plummer fit to the catalogue; "
+                             "stars-or-region: the fit, or the region when only the region is "
+                             "a significant over-density (robust)")
     parser.add_argument("--min-significance", type=float, default=None,
                         help="report 'no significant cluster' when the star over-density of "
                              "the detection is below this many sigma or a contrast of 0.5 "
