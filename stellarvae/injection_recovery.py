@@ -52,6 +52,7 @@ import numpy as np
 from astropy.table import Table, vstack
 from astropy.wcs import WCS
 
+from data_prep.base.child_process import run_in_child
 from data_prep.base.files import write_json, write_table, write_text
 
 MEMBERS = (60, 140)
@@ -264,41 +265,19 @@ def evaluate_field(spec, methods=METHODS, options=None):
 
 
 def evaluate_field_in_subprocess(spec, methods=METHODS):
-    """:func:`evaluate_field` in a fresh Python process (the Dask task's job).
-
-    TensorFlow keeps about 50 MB of every DeepVAE a process has trained (graphs, datasets),
-    even after ``tf_keras.backend.clear_session()``; a worker that ran twenty fields in itself
-    held 10 GB and Dask paused it. A child process per field gives all of it back, for a
-    TensorFlow start-up of a few seconds. Raises RuntimeError with the child's last error line
-    when it fails.
-    """
-    import subprocess
-    import sys
-
-    request = json.dumps({"spec": asdict(spec), "methods": list(methods)})
-    child = subprocess.run([sys.executable, "-c",
-                            "from stellarvae.injection_recovery import _child_main; _child_main()"],
-                           input=request, capture_output=True, text=True, check=False)
-    if child.returncode != 0:
-        lines = [line for line in child.stderr.splitlines() if line.strip()]
-        raise RuntimeError(f"field {spec.id}: {lines[-1] if lines else 'child process failed'}")
-    rows = json.loads(child.stdout.strip().splitlines()[-1])
+    """:func:`evaluate_field` in a child process (the Dask task's job;
+    :mod:`data_prep.base.child_process`: TensorFlow's memory goes back after each field)."""
+    rows = run_in_child(f"{__name__}:evaluate_field_request",
+                        {"spec": asdict(spec), "methods": list(methods)})
     return Table(rows=rows, names=list(rows[0]))
 
 
-def _child_main():
-    """Entry point of :func:`evaluate_field_in_subprocess`'s child: the request (JSON) on
-    stdin, the result rows (JSON) as the last line of stdout."""
-    import sys
-
-    from data_prep.base.tensorflow_env import select_tf_keras
-
-    select_tf_keras()
-    request = json.loads(sys.stdin.read())
+def evaluate_field_request(request):
+    """The child process's job: ``{"spec": asdict(FieldSpec), "methods": [...]}`` -> the rows
+    of :func:`evaluate_field` as JSON-able dicts."""
     table = evaluate_field(FieldSpec(**request["spec"]), tuple(request["methods"]))
-    rows = [{name: row[name].item() if hasattr(row[name], "item") else row[name]
+    return [{name: row[name].item() if hasattr(row[name], "item") else row[name]
              for name in table.colnames} for row in table]
-    print(json.dumps(rows))
 
 
 def _median(values):
