@@ -45,9 +45,9 @@ from deepcee.evaluation import matching, metrics
 from deepcee.evaluation import plots as eval_plots
 
 SPLITS = ("test", "redmapper")
+"""The splits evaluated by default, when their TFRecords are present."""
 EXAMPLES = 9
 """Images drawn in ``examples.png``."""
-"""The splits evaluated by default, when their TFRecords are present."""
 KS_PROPERTIES = {"redshift": "z", "bcg_rmag": "bcg_rmag", "richness": "richness"}
 """KS-tested properties (paper Fig. 15): summary name -> clusters.ecsv column."""
 CLUSTER_COLUMNS = ("ra", "dec", "redshift", "bcg_rmag", "richness", "n200", "center_x",
