@@ -96,6 +96,10 @@ class PipelineOptions:
         ``min_significance`` or 5 sigma) and the fitted circle is not.
     max_shift_arcsec : float
         How far the star fit may move the heat map's centre.
+    blend_arcsec : float or None
+        The catalogue's blending separation in the star fit (:mod:`stellarvae.star_profile`):
+        None = measured from the catalogue's closest pairs
+        (:func:`stellarvae.star_profile.blend_separation`), 0 = no blending, > 0 = given.
     clip_percentile : float
         Percentile of the (background-subtracted) image scaled to 1 (paper: 99.5). Lower, every
         star above the faintest saturates, so a patch's brightness counts its stars instead of
@@ -117,6 +121,7 @@ class PipelineOptions:
     region_sigma: float = 0.0
     radius_from: str = "region"
     max_shift_arcsec: float = 60.0
+    blend_arcsec: float = None
     min_significance: float = 0.0
     clip_percentile: float = 99.5
 
@@ -439,8 +444,8 @@ def _native_pixels(wcs_from, wcs_to, x, y):
 def _vae_detection(heat, region, work_wcs, data, star_x, star_y, footprint, options):
     """The VAE's detection (centre and radius on the input image's WCS) and facts about it.
 
-    With ``radius_from="stars"`` the Plummer fit starts from the region's centre
-    (:mod:`stellarvae.star_profile`); when it succeeds, its centre and half-number radius are
+    With ``radius_from="stars"`` the Plummer fit, seen through the catalogue's blending,
+    starts from the region's centre (:mod:`stellarvae.star_profile`); when it succeeds, its centre and half-number radius are
     the detection's. With ``"stars-or-region"`` the region's own circle is the detection's
     instead when it passes the significance test and the fitted circle does not (the fit can
     settle on a smaller fluctuation beside a diffuse cluster the heat map outlines).
@@ -454,8 +459,11 @@ def _vae_detection(heat, region, work_wcs, data, star_x, star_y, footprint, opti
     if options.radius_from == "region" or len(star_x) < 10:
         return detection, extra
     scale = pixel_scale_arcsec(data.wcs)
+    blend_px = (star_profile.blend_separation(star_x, star_y) if options.blend_arcsec is None
+                else options.blend_arcsec / scale)
+    extra["blend_arcsec"] = blend_px * scale
     fit = star_profile.fit_plummer(star_x, star_y, footprint, detection.x_pix, detection.y_pix,
-                                   options.max_shift_arcsec / scale)
+                                   options.max_shift_arcsec / scale, blend_px)
     extra["plummer_fit"] = None if fit is None else asdict(fit)
     if fit is None or not fit.ok:
         return detection, extra

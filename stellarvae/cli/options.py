@@ -74,6 +74,10 @@ def add_pipeline_arguments(parser):
                              "half-number radius from a Plummer fit to the catalogue; "
                              "stars-or-region: the fit, or the region when only the region is "
                              "a significant over-density (robust)")
+    parser.add_argument("--blend-arcsec", type=float, default=None,
+                        help="the star fit's blending separation: the catalogue lists one "
+                             "source of two closer than this (0 = no blending; default: "
+                             "measured from the catalogue's closest pairs)")
     parser.add_argument("--min-significance", type=float, default=None,
                         help="report 'no significant cluster' when the star over-density of "
                              "the detection is below this many sigma or a contrast of 0.5 "
@@ -86,11 +90,11 @@ def add_pipeline_arguments(parser):
 
 _PIPELINE_FIELDS = ("work_scale_arcsec", "background_px", "background_arcsec",
                     "heat_smoothing_px", "heat_smoothing_arcsec", "clip_percentile",
-                    "region_sigma", "radius_from", "min_significance")
+                    "region_sigma", "radius_from", "blend_arcsec", "min_significance")
 _TRAINING_FIELDS = ("latent_dim", "prior", "max_epochs", "max_train_patches")
 _NON_NEGATIVE = ("work_scale_arcsec", "background_px", "background_arcsec",
                  "heat_smoothing_px", "heat_smoothing_arcsec", "region_sigma",
-                 "min_significance")
+                 "blend_arcsec", "min_significance")
 
 
 def pipeline_options(args):
