@@ -23,8 +23,9 @@ block-averaged to ``work_scale_arcsec`` so that patch sizes and widths are angle
 setting for 2MASS and UKIDSS), the background and smoothing widths in arcsec, a lower clip of
 the scaled image (``clip_percentile``: patches then count stars instead of weighing a few
 bright ones), the centre and half-number radius from a Plummer fit to the catalogue's stars
-around the heat map's centre, or the heat map's region where only that is a significant
-over-density (``radius_from="stars-or-region"``, :mod:`stellarvae.star_profile`), a
+around the heat map's centre, seen through the catalogue's blending (``blend_arcsec``,
+measured from the catalogue by default), or the heat map's region where only that is a
+significant over-density (``radius_from="stars-or-region"``, :mod:`stellarvae.star_profile`), a
 shorter training with eq. 6's N(0, I) prior, and ``min_significance``: a field whose detection
 is not significant (:mod:`stellarvae.significance`) reports "no significant cluster" instead
 of a region. ``region_sigma`` (a region threshold above the heat map's background) is an
@@ -133,7 +134,8 @@ IMPROVED = {"background_px": 9, "heat_smoothing_px": float(max(PATCH_SIZES))}
 #: the improvements chosen on the development fields of the selection function (seeds 100+;
 #: README, "Presets"): 2"/px working scale, 10" background window, clip at the 95th
 #: percentile, 40" heat-map smoothing, radius and centre from the catalogue's star profile
-#: (the heat map's region when only that is significant),
+#: (fitted through the catalogue's blending, measured from the catalogue; the heat map's region
+#: when only that is significant),
 #: "no significant cluster" below 5 sigma or a contrast of 0.5, and a training budget that
 #: keeps a 10' 2MASS field under 10 s on two cores (N(0, I) prior as eq. 6, 5 epochs, 512
 #: patches, no TensorBoard logs).
@@ -444,11 +446,13 @@ def _native_pixels(wcs_from, wcs_to, x, y):
 def _vae_detection(heat, region, work_wcs, data, star_x, star_y, footprint, options):
     """The VAE's detection (centre and radius on the input image's WCS) and facts about it.
 
-    With ``radius_from="stars"`` the Plummer fit, seen through the catalogue's blending,
-    starts from the region's centre (:mod:`stellarvae.star_profile`); when it succeeds, its centre and half-number radius are
-    the detection's. With ``"stars-or-region"`` the region's own circle is the detection's
-    instead when it passes the significance test and the fitted circle does not (the fit can
-    settle on a smaller fluctuation beside a diffuse cluster the heat map outlines).
+    With ``radius_from="stars"`` the Plummer fit, seen through the catalogue's blending
+    (``options.blend_arcsec``, measured from the catalogue when None; ``extra["blend_arcsec"]``
+    says which), starts from the region's centre (:mod:`stellarvae.star_profile`); when it
+    succeeds, its centre and half-number radius are the detection's. With
+    ``"stars-or-region"`` the region's own circle is the detection's instead when it passes the
+    significance test and the fitted circle does not (the fit can settle on a smaller
+    fluctuation beside a diffuse cluster the heat map outlines).
     """
     detection = measure.measure_region(heat, region, work_wcs, "vae")
     extra = {"radius_from": "region"}

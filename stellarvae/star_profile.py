@@ -14,8 +14,8 @@ than about a seeing FWHM, ``b``, so where the true density S is high it lists fe
 
 (a source is kept when no brighter one lies within ``b``; with brightness independent of
 position, averaging exp(-pi b^2 S u) over the fraction u of sources brighter gives this). A
-cluster's crowded core otherwise looks flatter than it is and the fitted radius too large: on
-the selection function's development fields by 5-10 % (README). ``b`` is measured from the
+cluster's crowded core otherwise looks flatter than it is and the fitted radius too large
+(README: Presets, ``--blend-arcsec``; selection function). ``b`` is measured from the
 catalogue itself (:func:`blend_separation`) unless given; ``b = 0`` is the plain fit.
 
 The integral of S_observed runs over the whole image (its covered area,
@@ -91,14 +91,18 @@ def blend_separation(star_x, star_y, max_log_likelihood_drop=2.0):
     field's for ``BLEND_CONTAMINATION`` of the stars. The likelihood is scanned over b from 0
     to the median nearest-neighbour distance; the smallest b within ``max_log_likelihood_drop``
     of the best is returned, so a sparse catalogue, whose likelihood is flat, does not claim
-    more blending than it shows. 0 for fewer than ``BLEND_NEIGHBOUR`` + 1 stars.
+    more blending than it shows. 0 for fewer than ``BLEND_NEIGHBOUR`` + 1 stars; rows at the
+    same position as another (duplicates) are left out.
     """
     xy = np.column_stack([np.asarray(star_x, np.float64), np.asarray(star_y, np.float64)])
     if len(xy) <= BLEND_NEIGHBOUR:
         return 0.0
     distance = cKDTree(xy).query(xy, k=BLEND_NEIGHBOUR + 1)[0]
+    distance = distance[distance[:, 1] > 0]
+    if len(distance) == 0:
+        return 0.0
     nearest, far = distance[:, 1], distance[:, BLEND_NEIGHBOUR]
-    density = (BLEND_NEIGHBOUR - 1) / (np.pi * np.maximum(far, 1e-12) ** 2)
+    density = (BLEND_NEIGHBOUR - 1) / (np.pi * far ** 2)
     unblended = 2.0 * np.pi * density * nearest * np.exp(-np.pi * density * nearest ** 2)
     candidates = np.linspace(0.0, float(np.median(nearest)), 200)
     log_likelihood = np.array([np.log(

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
+from scipy.spatial import cKDTree
 
 from data_prep.sim.star_clusters import half_number_radius, radius_for_half_number
 from data_prep.stellarvae_data.patches import resample_to_scale
@@ -16,7 +17,7 @@ from stellarvae.heat_map import background_level, peak_region
 from stellarvae.measure import Footprint
 from stellarvae.pipeline import PRESETS, PipelineOptions, preset_options
 from stellarvae.significance import SIGNIFICANCE_THRESHOLD, is_significant, overdensity
-from stellarvae.star_profile import fit_plummer
+from stellarvae.star_profile import blend_separation, fit_plummer
 
 N = 400  # px, 1"/px
 
@@ -30,6 +31,17 @@ def plummer_stars(rng, n_field, n_cluster, a_px, centre=(230.0, 170.0), n=N):
     cluster = np.column_stack([centre[0] + r * np.cos(angle), centre[1] + r * np.sin(angle)])
     cluster = cluster[(cluster >= -0.5).all(axis=1) & (cluster < n - 0.5).all(axis=1)]
     return np.concatenate([field, cluster]).T
+
+
+def blended(rng, x, y, separation_px):
+    """A catalogue's list of the sources (x, y): of two closer than ``separation_px`` only the
+    brighter (a random rank here) is kept."""
+    pairs = cKDTree(np.column_stack([x, y])).query_pairs(separation_px, output_type="ndarray")
+    rank = rng.permutation(len(x))
+    fainter = np.where(rank[pairs[:, 0]] > rank[pairs[:, 1]], pairs[:, 0], pairs[:, 1])
+    keep = np.ones(len(x), bool)
+    keep[fainter] = False
+    return x[keep], y[keep]
 
 
 def footprint(n=N, scale=1.0):
@@ -90,6 +102,44 @@ def test_plummer_fit_on_a_uniform_field_is_not_a_cluster():
     fit = fit_plummer(x, y, footprint(), 200.0, 200.0, max_shift_px=60.0)
     test = overdensity(x, y, footprint(), fit.x, fit.y, fit.a_px)
     assert not fit.ok or test["significance_sigma"] < SIGNIFICANCE_THRESHOLD
+
+
+def test_blend_separation_is_measured_from_the_missing_close_pairs():
+    rng = np.random.default_rng(7)
+    x, y = plummer_stars(rng, 1500, 400, 30.0)
+    assert blend_separation(*blended(rng, x, y, 3.0)) == pytest.approx(3.0, rel=0.05)
+    assert blend_separation(x, y) < 0.5
+    assert blend_separation(x[:5], y[:5]) == 0.0
+    x, y = blended(rng, x, y, 3.0)
+    twice = blend_separation(np.concatenate([x, x[:20]]), np.concatenate([y, y[:20]]))
+    assert twice == pytest.approx(3.0, rel=0.05)  # duplicated rows do not hide the blending
+
+
+@pytest.mark.parametrize("blend_arcsec", [None, 0.0])
+def test_the_star_fit_sees_through_the_blending_of_a_crowded_core(blend_arcsec):
+    """A catalogue that lists one source of every pair closer than 3" thins a crowded core:
+    the plain Plummer fit then makes the cluster half as large again; the fit with the
+    blending measured from the catalogue (the default) finds its radius."""
+    from types import SimpleNamespace
+
+    from stellarvae import pipeline
+
+    rng = np.random.default_rng(0)
+    x, y = blended(rng, *plummer_stars(rng, 1500, 400, 30.0), 3.0)
+    wcs = tan_wcs(92.0, 20.6, 1.0, size=N)
+    yy, xx = np.mgrid[0:N, 0:N]
+    region = np.hypot(xx - 225.0, yy - 175.0) <= 20.0
+    options = preset_options("robust", radius_from="stars", blend_arcsec=blend_arcsec)
+    detection, extra = pipeline._vae_detection(np.ones((N, N)), region, wcs,
+                                               SimpleNamespace(wcs=wcs), x, y, footprint(),
+                                               options)
+    assert extra["radius_from"] == "stars"
+    if blend_arcsec is None:
+        assert extra["blend_arcsec"] == pytest.approx(3.0, rel=0.05)
+        assert detection.radius_arcsec == pytest.approx(30.0, rel=0.15)
+    else:
+        assert extra["blend_arcsec"] == 0.0
+        assert detection.radius_arcsec > 1.3 * 30.0
 
 
 @pytest.mark.parametrize("radius_from, kept", [("stars", "fit"), ("stars-or-region", "region"),
@@ -172,6 +222,7 @@ def test_paper_preset_is_the_defaults_and_robust_changes_only_named_options():
     (["--preset", "fast"], "invalid choice"),
     (["--background-px", "9", "--background-arcsec", "10"], "give one"),
     (["--region-sigma", "-1"], ">= 0"),
+    (["--blend-arcsec", "-2"], "--blend-arcsec -2.0: give a value >= 0"),
     (["--preset", "robust", "--clip-percentile", "20"], "50 to 100"),
 ])
 def test_bad_preset_options_exit_2_with_one_line(tmp_path, capsys, argv, words):
