@@ -24,7 +24,8 @@ setting for 2MASS and UKIDSS), the background and smoothing widths in arcsec, a 
 the scaled image (``clip_percentile``: patches then count stars instead of weighing a few
 bright ones), the centre and half-number radius from a Plummer fit to the catalogue's stars
 around the heat map's centre, seen through the catalogue's blending (``blend_arcsec``,
-measured from the catalogue by default), or the heat map's region where only that is a
+measured from the catalogue by default) and weighing each star's magnitude by the cluster's and
+the field's luminosity functions (``luminosity_bins``), or the heat map's region where only that is a
 significant over-density (``radius_from="stars-or-region"``, :mod:`stellarvae.star_profile`), a
 shorter training with eq. 6's N(0, I) prior, and ``min_significance``: a field whose detection
 is not significant (:mod:`stellarvae.significance`) reports "no significant cluster" instead
@@ -101,6 +102,10 @@ class PipelineOptions:
         The catalogue's blending separation in the star fit (:mod:`stellarvae.star_profile`):
         None = measured from the catalogue's closest pairs
         (:func:`stellarvae.star_profile.blend_separation`), 0 = no blending, > 0 = given.
+    luminosity_bins : int
+        > 0: the star fit also weighs each star's K magnitude, fitting the cluster's and the
+        field's luminosity functions in this many equal-count bins
+        (:mod:`stellarvae.star_profile`); 0 = positions only.
     clip_percentile : float
         Percentile of the (background-subtracted) image scaled to 1 (paper: 99.5). Lower, every
         star above the faintest saturates, so a patch's brightness counts its stars instead of
@@ -123,6 +128,7 @@ class PipelineOptions:
     radius_from: str = "region"
     max_shift_arcsec: float = 60.0
     blend_arcsec: float = None
+    luminosity_bins: int = 0
     min_significance: float = 0.0
     clip_percentile: float = 99.5
 
@@ -134,8 +140,9 @@ IMPROVED = {"background_px": 9, "heat_smoothing_px": float(max(PATCH_SIZES))}
 #: the improvements chosen on the development fields of the selection function (seeds 100+;
 #: README, "Presets"): 2"/px working scale, 10" background window, clip at the 95th
 #: percentile, 40" heat-map smoothing, radius and centre from the catalogue's star profile
-#: (fitted through the catalogue's blending, measured from the catalogue; the heat map's region
-#: when only that is significant),
+#: (fitted through the catalogue's blending, measured from the catalogue, with the cluster's and
+#: the field's luminosity functions in 8 bins; the heat map's region when only that is
+#: significant),
 #: "no significant cluster" below 5 sigma or a contrast of 0.5, and a training budget that
 #: keeps a 10' 2MASS field under 10 s on two cores (N(0, I) prior as eq. 6, 5 epochs, 512
 #: patches, no TensorBoard logs).
@@ -143,7 +150,7 @@ PRESETS = {
     "paper": {},
     "robust": {"work_scale_arcsec": 2.0, "background_arcsec": 10.0, "clip_percentile": 95.0,
                "heat_smoothing_arcsec": 40.0, "radius_from": "stars-or-region",
-               "min_significance": significance.SIGNIFICANCE_THRESHOLD,
+               "luminosity_bins": 8, "min_significance": significance.SIGNIFICANCE_THRESHOLD,
                "training": {"prior": "normal", "max_epochs": 5, "max_train_patches": 512,
                             "tensorboard": False}},
 }
@@ -443,13 +450,15 @@ def _native_pixels(wcs_from, wcs_to, x, y):
     return float(x_to), float(y_to)
 
 
-def _vae_detection(heat, region, work_wcs, data, star_x, star_y, footprint, options):
-    """The VAE's detection (centre and radius on the input image's WCS) and facts about it.
+def _vae_detection(heat, region, work_wcs, data, star_x, star_y, star_k, footprint, options):
+    """The VAE's detection (centre and radius on the input image's WCS) and facts about it
+    (``star_x, star_y``: the catalogue's pixel positions, ``star_k`` its K magnitudes).
 
     With ``radius_from="stars"`` the Plummer fit, seen through the catalogue's blending
     (``options.blend_arcsec``, measured from the catalogue when None; ``extra["blend_arcsec"]``
-    says which), starts from the region's centre (:mod:`stellarvae.star_profile`); when it
-    succeeds, its centre and half-number radius are the detection's. With
+    says which) and with ``options.luminosity_bins`` luminosity functions, starts from the
+    region's centre (:mod:`stellarvae.star_profile`); when it succeeds, its centre and
+    half-number radius are the detection's. With
     ``"stars-or-region"`` the region's own circle is the detection's instead when it passes the
     significance test and the fitted circle does not (the fit can settle on a smaller
     fluctuation beside a diffuse cluster the heat map outlines).
@@ -467,7 +476,8 @@ def _vae_detection(heat, region, work_wcs, data, star_x, star_y, footprint, opti
                 else options.blend_arcsec / scale)
     extra["blend_arcsec"] = blend_px * scale
     fit = star_profile.fit_plummer(star_x, star_y, footprint, detection.x_pix, detection.y_pix,
-                                   options.max_shift_arcsec / scale, blend_px)
+                                   options.max_shift_arcsec / scale, blend_px, star_k,
+                                   options.luminosity_bins)
     extra["plummer_fit"] = None if fit is None else asdict(fit)
     if fit is None or not fit.ok:
         return detection, extra
@@ -593,8 +603,9 @@ def analyse_field(data, options=None, seed=0, run_dir=None, where=None):
     footprint = measure.Footprint.of_image(image, data.wcs)
     star_x, star_y = baselines.star_pixels(data.stars, data.wcs) if len(data.stars) else \
         (np.zeros(0), np.zeros(0))
-    vae, extra = _vae_detection(heat, region, work_wcs, data, star_x, star_y, footprint,
-                                options)
+    star_k = np.asarray(data.stars["kmag"], dtype=np.float64)
+    vae, extra = _vae_detection(heat, region, work_wcs, data, star_x, star_y, star_k,
+                                footprint, options)
     detections = [vae]
     for method in options.baselines if len(data.stars) else ():
         detections.append(baselines.baseline_detection(method, data.stars, data.wcs,

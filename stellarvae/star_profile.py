@@ -18,6 +18,15 @@ cluster's crowded core otherwise looks flatter than it is and the fitted radius 
 (README: Presets, ``--blend-arcsec``; selection function). ``b`` is measured from the
 catalogue itself (:func:`blend_separation`) unless given; ``b = 0`` is the plain fit.
 
+With ``luminosity_bins`` > 0 the fit also weighs each star's K magnitude: a young cluster's
+luminosity function is flatter than the field's (more bright stars), so a bright star is more
+likely a member. The density is then marked, S(r, K) = S_c(r) phi_c(K) + S_field phi_f(K), with
+the two luminosity functions histograms over equal-count magnitude bins, fitted by
+expectation-maximisation: each star's membership probability from the current fit gives the
+histograms (one star added to every bin), the profile is refitted with them, and so on
+``LUMINOSITY_ROUNDS`` times. Blending thins both alike. A star without a magnitude counts by
+its position alone.
+
 The integral of S_observed runs over the whole image (its covered area,
 :class:`stellarvae.measure.Footprint`), so a cluster at an edge is fitted right. The free
 parameters are the centre (within ``max_shift`` of the starting centre), the Plummer scale
@@ -42,6 +51,10 @@ BLEND_CONTAMINATION = 0.02
 (positional errors, artefacts, resolved doubles)."""
 BLEND_NEIGHBOUR = 10
 """The local density around a star is counted out to its BLEND_NEIGHBOUR-th neighbour."""
+LUMINOSITY_ROUNDS = 3
+"""Refits of the profile with updated luminosity functions (``luminosity_bins`` > 0)."""
+MIN_STARS_PER_BIN = 10
+"""Fewer stars with a magnitude than this many per luminosity bin: positions alone are fitted."""
 
 
 @dataclass
@@ -113,8 +126,28 @@ def blend_separation(star_x, star_y, max_log_likelihood_drop=2.0):
                                       - max_log_likelihood_drop)])
 
 
-def fit_plummer(star_x, star_y, footprint, x0, y0, max_shift_px, blend_px=0.0,
-                a_starts_arcsec=A_STARTS_ARCSEC):
+def _luminosity_bins(kmag, n_bins):
+    """Bin index of each star in ``n_bins`` equal-count K bins (-1: no magnitude), or None
+    when fewer than ``MIN_STARS_PER_BIN`` x ``n_bins`` stars have one."""
+    kmag = np.asarray(kmag, dtype=np.float64)
+    finite = np.isfinite(kmag)
+    if n_bins < 1 or finite.sum() < MIN_STARS_PER_BIN * n_bins:
+        return None
+    inner_edges = np.quantile(kmag[finite], np.linspace(0.0, 1.0, n_bins + 1)[1:-1])
+    return np.where(finite, np.searchsorted(inner_edges, kmag), -1)
+
+
+def _relative_luminosity(bins, weights, n_bins):
+    """Per star, the weighted histogram of the bins (one star added to each) over a flat one:
+    phi(K) in units of the mean over the bins (1 for a star without a magnitude)."""
+    known = bins >= 0
+    histogram = np.bincount(bins[known], weights=weights[known], minlength=n_bins) + 1.0
+    relative = histogram / histogram.sum() * n_bins
+    return np.where(known, relative[np.maximum(bins, 0)], 1.0)
+
+
+def fit_plummer(star_x, star_y, footprint, x0, y0, max_shift_px, blend_px=0.0, kmag=None,
+                luminosity_bins=0, a_starts_arcsec=A_STARTS_ARCSEC):
     """Maximum-likelihood Plummer + uniform fit of catalogue stars (module docstring).
 
     Parameters
@@ -128,6 +161,11 @@ def fit_plummer(star_x, star_y, footprint, x0, y0, max_shift_px, blend_px=0.0,
         How far the centre may move from (x0, y0).
     blend_px : float
         The catalogue's blending separation ``b`` (pixels); 0 = no blending.
+    kmag : ndarray or None
+        K magnitudes of the stars (NaN = none), for ``luminosity_bins``.
+    luminosity_bins : int
+        > 0: also fit the cluster's and the field's luminosity functions in this many
+        equal-count K bins (module docstring); 0, or too few magnitudes: positions only.
 
     Returns
     -------
@@ -148,15 +186,25 @@ def fit_plummer(star_x, star_y, footprint, x0, y0, max_shift_px, blend_px=0.0,
         blend_px = 0.0  # denser than blending allows: the separation does not fit this list
     field_start = (-np.log1p(-np.pi * blend_px ** 2 * listed) / (np.pi * blend_px ** 2)
                    if blend_px > 0 else listed)
+    bins = None if kmag is None else _luminosity_bins(kmag, luminosity_bins)
+    everyone = np.ones(n)
+    cluster_luminosity = field_luminosity = overall = (
+        everyone if bins is None else _relative_luminosity(bins, everyone, luminosity_bins))
+
+    def cluster_density(xc, yc, a, n_cluster, px, py):
+        return n_cluster * _plummer((px - xc) ** 2 + (py - yc) ** 2, a)
 
     def negative_log_likelihood(theta):
         xc, yc, a, n_cluster, field = theta[0], theta[1], *np.exp(theta[2:])
         if np.hypot(xc - x0, yc - y0) > max_shift_px or not a_low <= a <= a_high:
             return 1e30
-        on_stars = _blended(n_cluster * _plummer((x - xc) ** 2 + (y - yc) ** 2, a) + field,
+        cluster = cluster_density(xc, yc, a, n_cluster, x, y)
+        on_stars = _blended(cluster + field, blend_px)
+        if bins is not None:  # blending thins members and field stars alike
+            on_stars = on_stars / (cluster + field) * (cluster * cluster_luminosity
+                                                       + field * field_luminosity)
+        on_cells = _blended(cluster_density(xc, yc, a, n_cluster, cell_x, cell_y) + field,
                             blend_px)
-        on_cells = _blended(n_cluster * _plummer((cell_x - xc) ** 2 + (cell_y - yc) ** 2, a)
-                            + field, blend_px)
         return float((on_cells * cell_area).sum()) - float(np.log(on_stars).sum())
 
     def minimise(start, a_start):
@@ -166,6 +214,11 @@ def fit_plummer(star_x, star_y, footprint, x0, y0, max_shift_px, blend_px=0.0,
                                  options={"initial_simplex": simplex, "xatol": 1e-2,
                                           "fatol": 1e-3, "maxiter": 1000})
 
+    def refine(best):
+        # Nelder-Mead can stall: restart once from the best point with a fresh simplex.
+        result = minimise(best.x, float(np.exp(best.x[2])))
+        return result if result.fun < best.fun else best
+
     best = None
     for a_start in a_starts_arcsec:
         a_start = float(np.clip(a_start / scale, a_low * 1.01, a_high * 0.99))
@@ -173,12 +226,16 @@ def fit_plummer(star_x, star_y, footprint, x0, y0, max_shift_px, blend_px=0.0,
                                     np.log(field_start)]), a_start)
         if best is None or result.fun < best.fun:
             best = result
-    # Nelder-Mead can stall: restart once from the best point with a fresh simplex.
-    result = minimise(best.x, float(np.exp(best.x[2])))
-    if result.fun < best.fun:
-        best = result
+    best = refine(best)
+    for _ in range(0 if bins is None else LUMINOSITY_ROUNDS):
+        xc, yc, a, n_cluster, field = best.x[0], best.x[1], *np.exp(best.x[2:])
+        cluster = cluster_density(xc, yc, a, n_cluster, x, y) * cluster_luminosity
+        member = cluster / (cluster + field * field_luminosity)
+        cluster_luminosity = _relative_luminosity(bins, member, luminosity_bins)
+        field_luminosity = _relative_luminosity(bins, 1.0 - member, luminosity_bins)
+        best = refine(minimise(best.x, float(np.exp(best.x[2]))))
     xc, yc, a, n_cluster, _ = best.x[0], best.x[1], *np.exp(best.x[2:])
     at_bound = not (a_low * 1.05 < a < a_high * 0.95)
-    uniform = n * np.log(listed) - n
+    uniform = n * np.log(listed) - n + float(np.log(overall).sum())
     return PlummerFit(float(xc), float(yc), float(a), float(n_cluster),
                       float(-best.fun - uniform), bool(n_cluster >= 1.0 and not at_bound))

@@ -131,8 +131,8 @@ def test_the_star_fit_sees_through_the_blending_of_a_crowded_core(blend_arcsec):
     region = np.hypot(xx - 225.0, yy - 175.0) <= 20.0
     options = preset_options("robust", radius_from="stars", blend_arcsec=blend_arcsec)
     detection, extra = pipeline._vae_detection(np.ones((N, N)), region, wcs,
-                                               SimpleNamespace(wcs=wcs), x, y, footprint(),
-                                               options)
+                                               SimpleNamespace(wcs=wcs), x, y,
+                                               np.full(len(x), np.nan), footprint(), options)
     assert extra["radius_from"] == "stars"
     if blend_arcsec is None:
         assert extra["blend_arcsec"] == pytest.approx(3.0, rel=0.05)
@@ -161,8 +161,8 @@ def test_the_region_replaces_a_fit_that_is_not_significant_only_with_stars_or_re
     monkeypatch.setattr(star_profile, "fit_plummer", lambda *args, **kwargs: beside)
     options = preset_options("robust", radius_from=radius_from)
     detection, extra = pipeline._vae_detection(np.ones((N, N)), region, wcs,
-                                               SimpleNamespace(wcs=wcs), x, y, footprint(),
-                                               options)
+                                               SimpleNamespace(wcs=wcs), x, y,
+                                               np.full(len(x), np.nan), footprint(), options)
     if kept == "fit":
         assert (detection.x_pix, detection.y_pix) == (80.0, 320.0)
         assert detection.radius_arcsec == pytest.approx(6.0)

@@ -78,6 +78,10 @@ def add_pipeline_arguments(parser):
                         help="the star fit's blending separation: the catalogue lists one "
                              "source of two closer than this (0 = no blending; default: "
                              "measured from the catalogue's closest pairs)")
+    parser.add_argument("--luminosity-bins", type=int, default=None,
+                        help="the star fit also weighs each star's K magnitude, fitting the "
+                             "cluster's and the field's luminosity functions in this many "
+                             "equal-count bins (0 = positions only; robust: 8)")
     parser.add_argument("--min-significance", type=float, default=None,
                         help="report 'no significant cluster' when the star over-density of "
                              "the detection is below this many sigma or a contrast of 0.5 "
@@ -90,11 +94,12 @@ def add_pipeline_arguments(parser):
 
 _PIPELINE_FIELDS = ("work_scale_arcsec", "background_px", "background_arcsec",
                     "heat_smoothing_px", "heat_smoothing_arcsec", "clip_percentile",
-                    "region_sigma", "radius_from", "blend_arcsec", "min_significance")
+                    "region_sigma", "radius_from", "blend_arcsec", "luminosity_bins",
+                    "min_significance")
 _TRAINING_FIELDS = ("latent_dim", "prior", "max_epochs", "max_train_patches")
 _NON_NEGATIVE = ("work_scale_arcsec", "background_px", "background_arcsec",
                  "heat_smoothing_px", "heat_smoothing_arcsec", "region_sigma",
-                 "blend_arcsec", "min_significance")
+                 "blend_arcsec", "luminosity_bins", "min_significance")
 
 
 def pipeline_options(args):
