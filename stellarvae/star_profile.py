@@ -70,7 +70,8 @@ class PlummerFit:
     n_cluster : float
         Fitted number of cluster stars (all radii, before blending).
     log_likelihood_gain : float
-        ln L of the fit minus that of a uniform field alone.
+        ln L of the fit minus that of a uniform field alone (with luminosity functions: a
+        uniform field with the catalogue's luminosity function).
     ok : bool
         False when the fit ended at a bound of ``a`` or with less than one cluster star.
     """

@@ -115,6 +115,45 @@ def test_blend_separation_is_measured_from_the_missing_close_pairs():
     assert twice == pytest.approx(3.0, rel=0.05)  # duplicated rows do not hide the blending
 
 
+def luminosity_function(rng, n, slope, bright=9.0, faint=15.0):
+    """K magnitudes with dN/dK proportional to 10^(slope K) from ``bright`` to ``faint``."""
+    low, high = 10 ** (slope * bright), 10 ** (slope * faint)
+    return np.log10(low + rng.uniform(0, 1, n) * (high - low)) / slope
+
+
+def test_the_star_fit_weighs_magnitudes_when_the_cluster_is_brighter_than_the_field():
+    """A cluster whose luminosity function is flat (many bright members) in a steep field: with
+    the two luminosity functions fitted, the magnitudes add evidence and the radius comes out
+    closer to the truth than from positions alone."""
+    error = {"positions": [], "magnitudes": []}
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        x, y = plummer_stars(rng, 5000, 120, 30.0)
+        kmag = np.concatenate([luminosity_function(rng, 5000, 0.35),
+                               luminosity_function(rng, len(x) - 5000, 0.05)])
+        plain = fit_plummer(x, y, footprint(), 215.0, 185.0, 60.0)
+        weighed = fit_plummer(x, y, footprint(), 215.0, 185.0, 60.0, kmag=kmag,
+                              luminosity_bins=8)
+        assert weighed.ok and weighed.log_likelihood_gain > plain.log_likelihood_gain + 10
+        error["positions"].append(abs(np.log(plain.a_px / 30.0)))
+        error["magnitudes"].append(abs(np.log(weighed.a_px / 30.0)))
+    assert max(error["magnitudes"]) < 0.2
+    assert np.median(error["magnitudes"]) < 0.8 * np.median(error["positions"])
+
+
+def test_the_star_fit_without_magnitudes_is_the_positions_only_fit():
+    rng = np.random.default_rng(7)
+    x, y = plummer_stars(rng, 1500, 150, 30.0)
+    plain = fit_plummer(x, y, footprint(), 220.0, 180.0, 60.0)
+    assert fit_plummer(x, y, footprint(), 220.0, 180.0, 60.0, kmag=np.full(len(x), np.nan),
+                       luminosity_bins=8) == plain
+    few = np.where(np.arange(len(x)) < 70, 12.0, np.nan)  # fewer than 10 a bin: not used
+    assert fit_plummer(x, y, footprint(), 220.0, 180.0, 60.0, kmag=few,
+                       luminosity_bins=8) == plain
+    assert fit_plummer(x, y, footprint(), 220.0, 180.0, 60.0,
+                       kmag=luminosity_function(rng, len(x), 0.3)) == plain  # 0 bins
+
+
 @pytest.mark.parametrize("blend_arcsec", [None, 0.0])
 def test_the_star_fit_sees_through_the_blending_of_a_crowded_core(blend_arcsec):
     """A catalogue that lists one source of every pair closer than 3" thins a crowded core:
@@ -223,6 +262,7 @@ def test_paper_preset_is_the_defaults_and_robust_changes_only_named_options():
     (["--background-px", "9", "--background-arcsec", "10"], "give one"),
     (["--region-sigma", "-1"], ">= 0"),
     (["--blend-arcsec", "-2"], "--blend-arcsec -2.0: give a value >= 0"),
+    (["--luminosity-bins", "-1"], "--luminosity-bins -1: give a value >= 0"),
     (["--preset", "robust", "--clip-percentile", "20"], "50 to 100"),
 ])
 def test_bad_preset_options_exit_2_with_one_line(tmp_path, capsys, argv, words):
