@@ -25,11 +25,11 @@ the scaled image (``clip_percentile``: patches then count stars instead of weigh
 bright ones), the centre and half-number radius from a Plummer fit to the catalogue's stars
 around the heat map's centre, seen through the catalogue's blending (``blend_arcsec``,
 measured from the catalogue by default) and weighing each star's magnitude by the cluster's and
-the field's luminosity functions (``luminosity_bins``), or the heat map's region where only that is a
-significant over-density (``radius_from="stars-or-region"``, :mod:`stellarvae.star_profile`), a
-shorter training with eq. 6's N(0, I) prior, and ``min_significance``: a field whose detection
-is not significant (:mod:`stellarvae.significance`) reports "no significant cluster" instead
-of a region. ``region_sigma`` (a region threshold above the heat map's background) is an
+the field's luminosity functions (``luminosity_bins``), or the heat map's region where only
+that is a significant over-density (``radius_from="stars-or-region"``,
+:mod:`stellarvae.star_profile`), a shorter training with eq. 6's N(0, I) prior, and
+``min_significance``: a field whose detection is not significant
+(:mod:`stellarvae.significance`) reports "no significant cluster" instead of a region. ``region_sigma`` (a region threshold above the heat map's background) is an
 option that was measured and not chosen. The significance of every detection is reported with
 every preset (``status`` column).
 
@@ -458,10 +458,10 @@ def _vae_detection(heat, region, work_wcs, data, star_x, star_y, star_k, footpri
     (``options.blend_arcsec``, measured from the catalogue when None; ``extra["blend_arcsec"]``
     says which) and with ``options.luminosity_bins`` luminosity functions, starts from the
     region's centre (:mod:`stellarvae.star_profile`); when it succeeds, its centre and
-    half-number radius are the detection's. With
-    ``"stars-or-region"`` the region's own circle is the detection's instead when it passes the
-    significance test and the fitted circle does not (the fit can settle on a smaller
-    fluctuation beside a diffuse cluster the heat map outlines).
+    half-number radius are the detection's. With ``"stars-or-region"`` the region's own circle
+    is the detection's instead when it passes the significance test and the fitted circle does
+    not (the fit can settle on a smaller fluctuation beside a diffuse cluster the heat map
+    outlines).
     """
     detection = measure.measure_region(heat, region, work_wcs, "vae")
     extra = {"radius_from": "region"}
