@@ -141,6 +141,28 @@ def test_the_star_fit_weighs_magnitudes_when_the_cluster_is_brighter_than_the_fi
     assert np.median(error["magnitudes"]) < 0.8 * np.median(error["positions"])
 
 
+def test_the_robust_preset_passes_the_catalogue_magnitudes_to_the_star_fit():
+    from types import SimpleNamespace
+
+    from stellarvae import pipeline
+
+    rng = np.random.default_rng(8)
+    x, y = plummer_stars(rng, 5000, 120, 30.0)
+    kmag = np.concatenate([luminosity_function(rng, 5000, 0.35),
+                           luminosity_function(rng, len(x) - 5000, 0.05)])
+    wcs = tan_wcs(92.0, 20.6, 1.0, size=N)
+    yy, xx = np.mgrid[0:N, 0:N]
+    region = np.hypot(xx - 225.0, yy - 175.0) <= 25.0
+    gain = {}
+    for bins in (0, None):  # None: the preset's
+        overrides = {} if bins is None else {"luminosity_bins": bins}
+        options = preset_options("robust", radius_from="stars", blend_arcsec=0.0, **overrides)
+        extra = pipeline._vae_detection(np.ones((N, N)), region, wcs, SimpleNamespace(wcs=wcs),
+                                        x, y, kmag, footprint(), options)[1]
+        gain[bins] = extra["plummer_fit"]["log_likelihood_gain"]
+    assert PRESETS["robust"]["luminosity_bins"] > 0 and gain[None] > gain[0] + 10
+
+
 def test_the_star_fit_without_magnitudes_is_the_positions_only_fit():
     rng = np.random.default_rng(7)
     x, y = plummer_stars(rng, 1500, 150, 30.0)
