@@ -29,8 +29,9 @@ the field's luminosity functions (``luminosity_bins``), or the heat map's region
 that is a significant over-density (``radius_from="stars-or-region"``,
 :mod:`stellarvae.star_profile`), a shorter training with eq. 6's N(0, I) prior, and
 ``min_significance``: a field whose detection is not significant
-(:mod:`stellarvae.significance`) reports "no significant cluster" instead of a region. ``region_sigma`` (a region threshold above the heat map's background) is an
-option that was measured and not chosen. The significance of every detection is reported with
+(:mod:`stellarvae.significance`) reports "no significant cluster" instead of a region.
+``region_sigma`` (a region threshold above the heat map's background) is an option that was
+measured and not chosen. The significance of every detection is reported with
 every preset (``status`` column).
 
 Evaluation circles: the reference circle is the Tej et al. (2006) radius centred on the IRAS

@@ -188,9 +188,9 @@ def fit_plummer(star_x, star_y, footprint, x0, y0, max_shift_px, blend_px=0.0, k
     field_start = (-np.log1p(-np.pi * blend_px ** 2 * listed) / (np.pi * blend_px ** 2)
                    if blend_px > 0 else listed)
     bins = None if kmag is None else _luminosity_bins(kmag, luminosity_bins)
-    everyone = np.ones(n)
-    cluster_luminosity = field_luminosity = overall = (
-        everyone if bins is None else _relative_luminosity(bins, everyone, luminosity_bins))
+    overall = (np.ones(n) if bins is None
+               else _relative_luminosity(bins, np.ones(n), luminosity_bins))
+    cluster_luminosity = field_luminosity = overall
 
     def cluster_density(xc, yc, a, n_cluster, px, py):
         return n_cluster * _plummer((px - xc) ** 2 + (py - yc) ** 2, a)
