@@ -370,6 +370,31 @@ def test_iou_of_significant_claims_counts_an_insignificant_claim_as_nothing():
     assert checks["cells_where_robust_is_below_the_best_baseline_significant_claims_only"] == []
 
 
+def test_a_cell_below_the_best_baseline_comes_with_its_field_by_field_comparison():
+    rows = []
+    for seed in range(6):
+        spec = ir.FieldSpec(60, 45.0, 1.0, 0.5, "2mass", seed)
+        for method, iou in (("vae_robust", 0.8 - 0.01 * seed), ("knn_density", 0.9),
+                            ("star_counts", 0.95 if seed == 0 else 0.1)):
+            rows += ir.score_rows(spec, {method: {
+                "status": "significant", "significance_sigma": 9.0, "contrast": 2.0,
+                "offset_truth_arcsec": 10.0, "iou_truth": iou, "radius_arcsec": 40.0}}, {})
+    results = Table(rows=rows)
+    headline = ir.summary(results, ir.cell_table(results))
+    [below] = headline["checks"]["cells_where_robust_is_below_the_best_baseline"]
+    assert below["baseline"] == "knn_density"           # the best median, not the best field
+    assert (below["fields"], below["robust_ahead"], below["robust_behind"]) == (6, 0, 6)
+    assert below["median_difference"] == pytest.approx(-0.125)
+    assert below["wilcoxon_p"] == pytest.approx(2 / 2 ** 6)  # all six behind: 2 of 64 signings
+    assert "behind in 6 of 6" in ir.markdown(ir.cell_table(results), headline)
+    robust = results["method"] == "vae_robust"
+    results["iou"][robust] = [0.98, 0.98, 0.89, 0.88, 0.87, 0.86]  # far ahead in 2, just behind in 4
+    [below] = ir.summary(results, ir.cell_table(results))["checks"][
+        "cells_where_robust_is_below_the_best_baseline"]
+    assert (below["robust_ahead"], below["robust_behind"]) == (2, 4)
+    assert below["wilcoxon_p"] > 0.5                    # rank sums 11 against 10: no difference
+
+
 @pytest.mark.slow
 def test_injection_recovery_runs_on_dask_writes_maps_and_skips_finished_fields(tmp_path, capsys):
     out = tmp_path / "sf"
@@ -389,6 +414,10 @@ def test_injection_recovery_runs_on_dask_writes_maps_and_skips_finished_fields(t
     assert summary["fields_finished"] == 2 and "knn_density" in summary["methods"]
     assert main(argv) == 0
     assert "all 2 tiles finished before" in capsys.readouterr().out
+    assert main(argv[:19] + ["--report-only"]) == 0     # the same grid, nothing run
+    summary = json.loads((out / "summary.json").read_text())
+    assert "--scheduler local:1" in summary["command"]  # the command that ran the fields
+    assert "--report-only" not in summary["command"]
 
 
 def write_sim_field(tmp_path, spec, image_hdu=0):

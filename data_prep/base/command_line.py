@@ -16,6 +16,7 @@ refuse impossible numbers with that same line before a verb starts.
 """
 import argparse
 import importlib
+import shlex
 import sys
 
 from data_prep.base.errors import InputError
@@ -87,8 +88,10 @@ def dispatch(prog, description, verbs, argv=None):
     parser = _OneLineParser(prog=f"{prog} {verb}", description=help_)
     module = importlib.import_module(module_name)
     module.add_arguments(parser)
+    args = parser.parse_args(rest)
+    args.command_line = f"{prog} {verb} {shlex.join(rest)}".rstrip()  # for result files
     try:
-        status = module.run(parser.parse_args(rest))
+        status = module.run(args)
     except InputError as error:
         print(f"{prog} {verb}: error: {error}", file=sys.stderr)
         return error.exit_status

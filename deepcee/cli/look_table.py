@@ -1,7 +1,5 @@
 """``deepcee look-table``: leave-one-look-out evaluation of one or more detectors on test sets
 of chosen simulator looks (:mod:`deepcee.evaluation.look_table`)."""
-import shlex
-import sys
 from pathlib import Path
 
 from data_prep.base.command_line import non_negative_int, positive_int
@@ -61,8 +59,7 @@ def run(args):
     folders = look_table.build_test_sets(args.looks, base, args.data, args.cache)
     results = look_table.evaluate_looks(detectors, folders, out)
     rows = look_table.table_rows(results)
-    command = "deepcee look-table " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    look_table.write_table(out, rows, list(models), command)
+    look_table.write_table(out, rows, list(models), args.command_line)
     print(look_table.markdown(rows, list(models)), end="")
     print(f"files: {out}/look_table.md, look_table.json, <model>/<look>/")
     return 0

@@ -5,8 +5,6 @@ presets) and the catalogue baselines on simulated fields, on Dask
 Each field is one task; a rerun in the same ``--out`` skips the finished fields and remakes the
 tables and maps from all of them. ``--report-only`` remakes them without running anything.
 """
-import shlex
-import sys
 from pathlib import Path
 
 from data_prep.base import dask_scan
@@ -67,13 +65,12 @@ def run(args):
                    density=tuple(args.density), nebulosity=tuple(args.nebulosity),
                    surveys=tuple(args.surveys), seeds=args.seeds, empty_seeds=args.empty_seeds,
                    size_arcmin=args.size_arcmin, first_seed=args.first_seed)
-    command = "stellarvae injection-recovery " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     if args.report_only:
-        headline = ir.write_results(args.out, grid, command)
+        headline = ir.write_results(args.out, grid)  # keeps the command that ran the fields
     else:
         report, headline = ir.run_grid(grid, args.out, dask_scan.cluster_options(args),
                                        args.methods, progress=not args.no_progress,
-                                       command=command)
+                                       command=args.command_line)
         print(f"{report.total} fields: {report.written} run now, {report.skipped} finished "
               f"before, {len(report.failed)} failed ({report.seconds:.0f} s)")
         for field, reason in sorted(report.failed.items()):
