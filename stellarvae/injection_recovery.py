@@ -487,8 +487,8 @@ def write_results(out, grid, command=None):
     finished = dask_scan.read_results(out, grid.fields())
     if not finished:
         return None
-    previous = Path(out) / "summary.json"
     if command is None:
+        previous = Path(out) / "summary.json"
         command = json.loads(previous.read_text()).get("command", "") if previous.exists() \
             else ""
     results = vstack([table for _, table in finished], metadata_conflicts="silent")

@@ -388,7 +388,7 @@ def test_a_cell_below_the_best_baseline_comes_with_its_field_by_field_comparison
     assert below["wilcoxon_p"] == pytest.approx(2 / 2 ** 6)  # all six behind: 2 of 64 signings
     assert "behind in 6 of 6" in ir.markdown(ir.cell_table(results), headline)
     robust = results["method"] == "vae_robust"
-    results["iou"][robust] = [0.98, 0.98, 0.89, 0.88, 0.87, 0.86]  # far ahead in 2, just behind in 4
+    results["iou"][robust] = [0.98, 0.98, 0.89, 0.88, 0.87, 0.86]  # 2 far ahead, 4 just behind
     [below] = ir.summary(results, ir.cell_table(results))["checks"][
         "cells_where_robust_is_below_the_best_baseline"]
     assert (below["robust_ahead"], below["robust_behind"]) == (2, 4)

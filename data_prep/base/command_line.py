@@ -88,9 +88,9 @@ def dispatch(prog, description, verbs, argv=None):
     parser = _OneLineParser(prog=f"{prog} {verb}", description=help_)
     module = importlib.import_module(module_name)
     module.add_arguments(parser)
-    args = parser.parse_args(rest)
-    args.command_line = f"{prog} {verb} {shlex.join(rest)}".rstrip()  # for result files
     try:
+        args = parser.parse_args(rest)
+        args.command_line = f"{prog} {verb} {shlex.join(rest)}".rstrip()  # for result files
         status = module.run(args)
     except InputError as error:
         print(f"{prog} {verb}: error: {error}", file=sys.stderr)
