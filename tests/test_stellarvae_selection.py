@@ -387,6 +387,11 @@ def test_a_cell_below_the_best_baseline_comes_with_its_field_by_field_comparison
     assert below["median_difference"] == pytest.approx(-0.125)
     assert below["wilcoxon_p"] == pytest.approx(2 / 2 ** 6)  # all six behind: 2 of 64 signings
     assert "behind in 6 of 6" in ir.markdown(ir.cell_table(results), headline)
+    judged = results.copy()                             # two robust claims not significant
+    judged["significant"][(judged["method"] == "vae_robust") & (judged["seed"] < 2)] = False
+    [below] = ir.summary(judged, ir.cell_table(judged))["checks"][
+        "cells_where_robust_is_below_the_best_baseline_significant_claims_only"]
+    assert below["median_difference"] == pytest.approx(-0.145)  # they count as IoU 0
     robust = results["method"] == "vae_robust"
     results["iou"][robust] = [0.98, 0.98, 0.89, 0.88, 0.87, 0.86]  # 2 far ahead, 4 just behind
     [below] = ir.summary(results, ir.cell_table(results))["checks"][
