@@ -604,7 +604,7 @@ def analyse_field(data, options=None, seed=0, run_dir=None, where=None):
     footprint = measure.Footprint.of_image(image, data.wcs)
     star_x, star_y = baselines.star_pixels(data.stars, data.wcs) if len(data.stars) else \
         (np.zeros(0), np.zeros(0))
-    star_k = np.asarray(data.stars["kmag"], dtype=np.float64)
+    star_k = data.stars["kmag"]
     vae, extra = _vae_detection(heat, region, work_wcs, data, star_x, star_y, star_k,
                                 footprint, options)
     detections = [vae]

@@ -29,6 +29,7 @@ from astropy.table import Table, vstack
 
 from data_prep.base import dask_scan
 from data_prep.base.child_process import run_in_child
+from data_prep.base.columns import floats
 from data_prep.base.errors import InputError
 from data_prep.base.files import write_table
 from data_prep.base.sky_map import plot_sky_map
@@ -147,7 +148,7 @@ def _floats(table, name):
     """A column as floats, NaN where it is masked or absent."""
     if name not in table.colnames:
         return np.full(len(table), np.nan)
-    return np.ma.filled(np.ma.asarray(table[name], float), np.nan)
+    return floats(table[name])
 
 
 def write_products(folder, tiles, grid, failed=()):

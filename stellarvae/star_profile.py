@@ -42,6 +42,8 @@ import numpy as np
 from scipy import optimize
 from scipy.spatial import cKDTree
 
+from data_prep.base.columns import floats
+
 A_STARTS_ARCSEC = (15.0, 30.0, 60.0, 120.0)
 A_BOUNDS_ARCSEC = (4.0, 200.0)
 """Plummer scales (arcsec) the fit may take: a fit at either end is reported as failed (a
@@ -130,7 +132,7 @@ def blend_separation(star_x, star_y, max_log_likelihood_drop=2.0):
 def _luminosity_bins(kmag, n_bins):
     """Bin index of each star in ``n_bins`` equal-count K bins (-1: no magnitude), or None
     when fewer than ``MIN_STARS_PER_BIN`` x ``n_bins`` stars have one."""
-    kmag = np.asarray(kmag, dtype=np.float64)
+    kmag = floats(kmag)
     finite = np.isfinite(kmag)
     if n_bins < 1 or finite.sum() < MIN_STARS_PER_BIN * n_bins:
         return None
@@ -162,8 +164,8 @@ def fit_plummer(star_x, star_y, footprint, x0, y0, max_shift_px, blend_px=0.0, k
         How far the centre may move from (x0, y0).
     blend_px : float
         The catalogue's blending separation ``b`` (pixels); 0 = no blending.
-    kmag : ndarray or None
-        K magnitudes of the stars (NaN = none), for ``luminosity_bins``.
+    kmag : array-like or None
+        K magnitudes of the stars (NaN or masked = none), for ``luminosity_bins``.
     luminosity_bins : int
         > 0: also fit the cluster's and the field's luminosity functions in this many
         equal-count K bins (module docstring); 0, or too few magnitudes: positions only.

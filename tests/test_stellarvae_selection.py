@@ -174,6 +174,9 @@ def test_the_star_fit_without_magnitudes_is_the_positions_only_fit():
                        luminosity_bins=8) == plain
     assert fit_plummer(x, y, footprint(), 220.0, 180.0, 60.0,
                        kmag=luminosity_function(rng, len(x), 0.3)) == plain  # 0 bins
+    hidden = np.ma.masked_array(luminosity_function(rng, len(x), 0.3), mask=True)
+    assert fit_plummer(x, y, footprint(), 220.0, 180.0, 60.0, kmag=hidden,
+                       luminosity_bins=8) == plain  # masked magnitudes are no magnitudes
 
 
 @pytest.mark.parametrize("blend_arcsec", [None, 0.0])

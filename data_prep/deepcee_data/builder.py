@@ -67,6 +67,7 @@ from data_prep.deepcee_data.colour_image import colour_image
 from data_prep.deepcee_data import stretch
 from data_prep.deepcee_data.cluster_boxes import BOX_KPC, bcg_boxes, clusters_in_image
 from data_prep.deepcee_data.cutout_cache import CutoutCache, CutoutRejected
+from data_prep.base.columns import floats
 from data_prep.base.errors import InputError
 from data_prep.base.files import (atomic_path, output_folder, remove_stale_temporaries,
                                   replace_dir, sha256_file, write_bytes, write_json, write_table,
@@ -154,7 +155,7 @@ def standard_clusters(table):
     out["name"] = [str(v) for v in table["name"]]
     for column in CLUSTER_COLUMNS[1:]:
         values = table[column] if column in table.colnames else np.full(len(table), np.nan)
-        out[column] = np.ma.filled(np.ma.asarray(values, dtype=float), np.nan)
+        out[column] = floats(values)
         out[column].unit = CLUSTER_UNITS.get(column)
     return out
 

@@ -19,6 +19,7 @@ from astropy.table import Table
 from astropy.wcs import WCS
 
 from data_prep.surveys import catalogues
+from data_prep.base.columns import floats
 from data_prep.base.errors import InputError
 from data_prep.base.files import write_fits, write_table
 from data_prep.base.celestial import pixel_scale_arcsec
@@ -81,11 +82,6 @@ def _column(table, names):
     return next((name for name in names if name in table.colnames), None)
 
 
-def _numbers(column):
-    """A column as a float array, masked entries NaN (ValueError if it is not numeric)."""
-    return np.ma.asarray(column).astype(float).filled(np.nan)
-
-
 def read_star_catalog(path):
     """Stars from a user's table (ECSV, FITS, VOTable, CSV) with RA/Dec columns in degrees.
 
@@ -117,9 +113,9 @@ def read_star_catalog(path):
                              "name them ra and dec, in degrees")
         kmag = _column(table, _KMAG_NAMES)
         try:
-            stars = Table({"ra": _numbers(table[ra]) * u.deg,
-                           "dec": _numbers(table[dec]) * u.deg,
-                           "kmag": (_numbers(table[kmag]) if kmag
+            stars = Table({"ra": floats(table[ra]) * u.deg,
+                           "dec": floats(table[dec]) * u.deg,
+                           "kmag": (floats(table[kmag]) if kmag
                                     else np.full(len(table), np.nan)) * u.mag})
         except ValueError:
             raise InputError(f"{path}: columns {ra}, {dec}{', ' + kmag if kmag else ''} must be "

@@ -22,6 +22,7 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import Column, MaskedColumn, Table
 
+from data_prep.base.columns import floats
 from data_prep.base.errors import InputError
 
 # Raw column -> accepted spellings (first: the VizieR / CONTRACTS name).
@@ -111,17 +112,12 @@ def _filled(column, fill):
     return np.asarray(column)
 
 
-def _float(column):
-    """A float array from a (possibly masked) numeric column; masked -> NaN."""
-    return _filled(np.ma.asarray(column).astype(float), np.nan)
-
-
 def _degrees(ra, dec):
     """RA, Dec in degrees from numeric (deg) or sexagesimal (``"hh mm ss"``, ``"dd mm ss"``) columns."""
     if np.asarray(ra).dtype.kind in "US":
         coords = SkyCoord(np.asarray(ra, str), np.asarray(dec, str), unit=(u.hourangle, u.deg))
         return coords.ra.deg, coords.dec.deg
-    return _float(ra), _float(dec)
+    return floats(ra), floats(dec)
 
 
 def abell_name(other):
@@ -175,8 +171,8 @@ def paper_sample(raw_wen):
     wen = raw_columns(raw_wen, WEN_COLUMNS, "Wen et al. (2012) J/ApJS/199/34",
                       optional=("zsp",))
     ra, dec = _degrees(wen["RAJ2000"], wen["DEJ2000"])
-    zph = _float(wen["zph"])
-    n200 = _float(wen["N200"])
+    zph = floats(wen["zph"])
+    n200 = floats(wen["N200"])
     abell = np.array([abell_name(text) for text in _filled(wen["Other"], "")], dtype=object)
 
     keep = np.ones(len(wen), bool)
@@ -191,8 +187,8 @@ def paper_sample(raw_wen):
 
     names = [n if str(n).startswith("WHL") else f"WHL {str(n).strip()}"
              for n in _filled(wen["WHL"], "")[keep]]
-    sample = _cluster_table(names, ra[keep], dec[keep], zph[keep], _float(wen["rmag"])[keep],
-                            _float(wen["RL*"])[keep], n200[keep])
+    sample = _cluster_table(names, ra[keep], dec[keep], zph[keep], floats(wen["rmag"])[keep],
+                            floats(wen["RL*"])[keep], n200[keep])
     sample["abell"] = Column(abell[keep].astype(str), description="Abell counterpart")
     return sample, report
 
@@ -294,14 +290,14 @@ def redmapper_unseen(raw_redmapper, sample, area_deg2=UNSEEN_AREA_DEG2, zmin=Z_M
     """
     rm = raw_columns(raw_redmapper, REDMAPPER_COLUMNS, "redMaPPer J/ApJ/785/104")
     ra, dec = _degrees(rm["RAJ2000"], rm["DEJ2000"])
-    z = _float(rm["zlambda"])
+    z = floats(rm["zlambda"])
     in_z = (z > zmin) & (z < zmax)
-    region = choose_unseen_region(ra[in_z], dec[in_z], _float(sample["ra"]),
-                                  _float(sample["dec"]), area_deg2)
+    region = choose_unseen_region(ra[in_z], dec[in_z], floats(sample["ra"]),
+                                  floats(sample["dec"]), area_deg2)
     keep = in_z & in_region(ra, dec, region)
     nan = np.full(int(keep.sum()), np.nan)
     clusters = _cluster_table(_filled(rm["Name"], "")[keep], ra[keep], dec[keep], z[keep], nan,
-                              _float(rm["lambda"])[keep], nan)
+                              floats(rm["lambda"])[keep], nan)
     clusters.meta["region"] = region
     clusters.meta["cut_report"] = [("all rows", len(rm)), (f"{zmin} < zlambda < {zmax}",
                                                            int(in_z.sum())),
@@ -328,7 +324,7 @@ def twomass_stars(raw):
     k_flag = np.array([f[2] if len(f) == 3 else "" for f in flags])
     keep = np.isin(k_flag, list("123456"))
     ra, dec = _degrees(psc["RAJ2000"], psc["DEJ2000"])
-    return _star_table(ra[keep], dec[keep], _float(psc["Kmag"])[keep])
+    return _star_table(ra[keep], dec[keep], floats(psc["Kmag"])[keep])
 
 
 def ukidss_stars(raw):
@@ -337,9 +333,9 @@ def ukidss_stars(raw):
     ``kAperMag3`` at the WSA default for "none" (-9.99999e8) becomes NaN.
     """
     gps = raw_columns(raw, UKIDSS_COLUMNS, "UKIDSS GPS source table")
-    klass = _filled(np.ma.asarray(gps["mergedClass"]).astype(float), np.nan)
+    klass = floats(gps["mergedClass"])
     keep = np.isin(klass, (-1.0, -2.0))
-    kmag = _float(gps["kAperMag3"])
+    kmag = floats(gps["kAperMag3"])
     kmag = np.where(kmag < _WSA_NULL, np.nan, kmag)
     ra, dec = _degrees(gps["ra"], gps["dec"])
     return _star_table(ra[keep], dec[keep], kmag[keep])

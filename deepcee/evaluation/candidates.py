@@ -29,6 +29,7 @@ from astropy.coordinates import SkyCoord, search_around_sky
 from astropy.table import Table
 
 from data_prep.base import regions
+from data_prep.base.columns import floats
 from data_prep.base.errors import InputError
 from data_prep.base.files import atomic_dir, write_json, write_table, write_text
 from data_prep.deepcee_data.tfrecord_schema import check_shards
@@ -56,7 +57,7 @@ def standard_reference(raw, catalogue, z_range=Z_RANGE):
     if ra.dtype.kind in "US":  # sexagesimal VizieR formatting
         coords = SkyCoord(ra, dec, unit=(u.hourangle, u.deg))
         ra, dec = coords.ra.deg, coords.dec.deg
-    z = np.ma.filled(np.ma.asarray(table[z_column], dtype=float), np.nan)
+    z = floats(table[z_column])
     out = Table({"name": [str(v) for v in table[name_column]],
                  "ra": np.asarray(ra, float), "dec": np.asarray(dec, float), "z": z})
     keep = (out["z"] > z_range[0]) & (out["z"] < z_range[1])
