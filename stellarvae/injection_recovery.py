@@ -29,6 +29,8 @@ catalogue baselines ``star_counts`` and ``knn_density``, all on the same field, 
 * ``offset_over_r_half``: centre offset / true half-number radius (claimed regions only);
 * ``located``: claimed and centred within one half-number radius, significant or not (how well
   a method points at the cluster, apart from whether its region passes the test);
+* ``radius_from``: where the circle comes from: ``stars`` (the VAE's Plummer fit to the
+  catalogue) or ``region`` (the heat map's region, or a baseline's density-map region);
 * ``iou_significant`` (per cell, derived): the IoU of a claim that is significant, 0 otherwise:
   every method judged by the same rule, as if each withheld what the robust preset withholds.
 
@@ -218,6 +220,7 @@ def score_rows(spec, rows, seconds):
                     "iou": float(iou if iou is not None else np.nan),
                     "offset_over_r_half": float(offset),
                     "radius_arcsec": float(row["radius_arcsec"]),
+                    "radius_from": row["radius_from"],
                     "seconds": float(seconds.get(method, np.nan))})
     return out
 
@@ -254,12 +257,13 @@ def evaluate_field(spec, methods=METHODS, options=None):
     rows, seconds = {}, {}
     for name, opts in (options or method_options(methods)).items():
         start = time.perf_counter()
-        rows[name] = analyse_field(data, opts, seed=spec.seed, where=spec.id).rows[0]
+        result = analyse_field(data, opts, seed=spec.seed, where=spec.id)
+        rows[name] = dict(result.rows[0], radius_from=result.extra["radius_from"])
         seconds[name] = time.perf_counter() - start
     chosen = [m for m in baselines.BASELINES if m in methods]
     start = time.perf_counter()
     for row in baseline_rows(data, chosen) if chosen else ():
-        rows[row["method"]] = row
+        rows[row["method"]] = dict(row, radius_from="region")
         seconds[row["method"]] = (time.perf_counter() - start) / len(chosen)
     return Table(rows=score_rows(spec, rows, seconds))
 

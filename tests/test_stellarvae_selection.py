@@ -319,10 +319,20 @@ def test_baselines_on_a_simulated_grid_field_are_scored_against_the_half_number_
     assert list(table["method"]) == ["star_counts", "knn_density"]
     knn = table[table["method"] == "knn_density"][0]
     assert knn["claimed"] and knn["significant"] and knn["detected"]
+    assert list(table["radius_from"]) == ["region", "region"]
     assert knn["offset_over_r_half"] < 0.5 and knn["iou"] > 0.3
     empty = ir.evaluate_field(ir.FieldSpec(0, 0.0, 1.0, 0.3, "2mass", 0, size_arcmin=4.0),
                               methods=("knn_density",))
     assert empty[0]["empty"] and np.isnan(empty[0]["iou"])
+
+
+@pytest.mark.slow
+def test_each_vae_row_says_whether_its_circle_is_the_star_fit_or_the_heat_map_region():
+    spec = ir.FieldSpec(140, 40.0, 1.0, 0.3, "2mass", 0, size_arcmin=4.0)
+    table = ir.evaluate_field(spec, methods=("vae_robust", "vae_robust_image"))
+    assert dict(zip(table["method"], table["radius_from"])) == {"vae_robust": "stars",
+                                                               "vae_robust_image": "region"}
+    assert table["detected"].all()
 
 
 def fake_results():
@@ -336,8 +346,8 @@ def fake_results():
                 "status": "significant" if sigma >= 5 else "no significant cluster"
                 if method == "vae_robust" else "not significant",
                 "significance_sigma": sigma, "contrast": 2.0, "offset_truth_arcsec": 10.0,
-                "iou_truth": iou,
-                "radius_arcsec": 40.0}}, {})
+                "iou_truth": iou, "radius_arcsec": 40.0,
+                "radius_from": "stars" if method == "vae_robust" else "region"}}, {})
     return Table(rows=rows)
 
 
@@ -381,7 +391,8 @@ def test_a_cell_below_the_best_baseline_comes_with_its_field_by_field_comparison
                             ("star_counts", 0.95 if seed == 0 else 0.1)):
             rows += ir.score_rows(spec, {method: {
                 "status": "significant", "significance_sigma": 9.0, "contrast": 2.0,
-                "offset_truth_arcsec": 10.0, "iou_truth": iou, "radius_arcsec": 40.0}}, {})
+                "offset_truth_arcsec": 10.0, "iou_truth": iou, "radius_arcsec": 40.0,
+                "radius_from": "stars"}}, {})
     results = Table(rows=rows)
     headline = ir.summary(results, ir.cell_table(results))
     [below] = headline["checks"]["cells_where_robust_is_below_the_best_baseline"]
