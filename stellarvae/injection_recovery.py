@@ -35,8 +35,11 @@ catalogue baselines ``star_counts`` and ``knn_density``, all on the same field, 
   every method judged by the same rule, as if each withheld what the robust preset withholds.
 
 Per cell and method (``selection_function.ecsv``): detection rate, median IoU, median IoU of
-significant claims, median offset / r_half, claim rate; per empty cell: the false-detection and
-claim rates.
+significant claims, median offset / r_half, claim rate, and the radius of the located claims
+against the truth: ``median_radius_over_r_half`` (the bias) and ``radius_scatter`` (the robust
+standard deviation, 1.4826 x the median absolute deviation, of ln(radius / r_half): about the
+fractional scatter), which together say why a method's IoU is what it is; per empty cell: the
+false-detection and claim rates.
 
 **Running.** Each field is one task, run on Dask through ``data_prep.base.dask_scan`` (an
 embedded ``LocalCluster`` by default; ``--scheduler``), in a child process of the worker
@@ -290,15 +293,28 @@ def _median(values):
     return float(np.median(values)) if len(values) else float("nan")
 
 
+def _log_scatter(ratios):
+    """Robust standard deviation (1.4826 x the median absolute deviation) of ln(ratios);
+    NaN for fewer than three finite ratios."""
+    logs = np.log(np.asarray(ratios, dtype=float))
+    logs = logs[np.isfinite(logs)]
+    if len(logs) < 3:
+        return float("nan")
+    return float(1.4826 * np.median(np.abs(logs - np.median(logs))))
+
+
 def cell_table(results):
-    """One row per cell and method: fields, detection / claim rates, median IoU and offset
-    (cluster cells) or the false-detection rate (empty cells)."""
+    """One row per cell and method: fields, detection / claim rates, median IoU and offset,
+    the located claims' radius bias and scatter (cluster cells) or the false-detection rate
+    (empty cells)."""
     rows = []
     keys = sorted({(row["cell"], row["method"]) for row in results})
     for cell, method in keys:
         part = results[(results["cell"] == cell) & (results["method"] == method)]
         first = part[0]
         empty = bool(first["empty"])
+        located = part[part["located"]]
+        radius_ratio = np.asarray(located["radius_arcsec"] / located["r_half_arcsec"], float)
         rows.append({"cell": cell, "method": method, "members": int(first["members"]),
                      "r_half_arcsec": float(first["r_half_arcsec"]),
                      "density": float(first["density"]),
@@ -313,6 +329,8 @@ def cell_table(results):
                      "median_iou_significant": float("nan") if empty
                      else _median(_iou_significant(part)),
                      "median_offset_over_r_half": _median(part["offset_over_r_half"]),
+                     "median_radius_over_r_half": _median(radius_ratio),
+                     "radius_scatter": _log_scatter(radius_ratio),
                      "median_significance_sigma": _median(part["significance_sigma"])})
     return Table(rows=rows)
 
@@ -434,14 +452,19 @@ def markdown(cells, headline):
                      f"{_num(m['detectable_median_iou_significant'])} | "
                      f"{_pct(m['false_detection_rate'])} | {_pct(m['empty_claim_rate'])} |")
     lines += _check_lines(headline.get("checks"))
-    lines += ["", "| cell | method | fields | detection rate | located | median IoU | "
-              "median IoU, significant claims | median offset / r_half | false detections | "
-              "claims | median sigma |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += ["", "Radius / r_half and its scatter: over the located claims; the scatter is the "
+              "robust standard deviation of ln(radius / r_half).", "",
+              "| cell | method | fields | detection rate | located | median IoU | "
+              "median IoU, significant claims | median offset / r_half | median radius / "
+              "r_half | radius scatter | false detections | claims | median sigma |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in cells:
         lines.append(f"| {row['cell']} | {row['method']} | {row['n_fields']} | "
                      f"{_pct(row['detection_rate'])} | {_pct(row['located_rate'])} | "
                      f"{_num(row['median_iou'])} | {_num(row['median_iou_significant'])} | "
                      f"{_num(row['median_offset_over_r_half'])} | "
+                     f"{_num(row['median_radius_over_r_half'])} | "
+                     f"{_num(row['radius_scatter'], '.3f')} | "
                      f"{_pct(row['false_detection_rate'])} | {_pct(row['claim_rate'])} | "
                      f"{_num(row['median_significance_sigma'], '.1f')} |")
     return "\n".join(lines) + "\n"
@@ -508,7 +531,8 @@ def write_results(out, grid, command=None):
     write_json(out / "summary.json", _jsonable(headline))
     for metric, label in (("median_iou", "median IoU vs the true half-number circle"),
                           ("detection_rate", "detection rate (significant, offset < r_half)"),
-                          ("median_offset_over_r_half", "median centre offset / r_half")):
+                          ("median_offset_over_r_half", "median centre offset / r_half"),
+                          ("median_radius_over_r_half", "median radius / r_half (located)")):
         plots.plot_selection_maps(cells, grid, metric, label, out / f"map_{metric}.png")
     plots.plot_false_detections(cells, out / "false_detections.png")
     return headline

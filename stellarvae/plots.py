@@ -126,7 +126,7 @@ def plot_selection_maps(cells, grid, metric, label, path):
     methods = [m for m in METHOD_ORDER if m in set(cluster["method"])]
     columns = list(product(grid.surveys, grid.density, grid.nebulosity))
     members, radii = list(grid.members), list(grid.r_half_arcsec)
-    vmax = 2.0 if "offset" in metric else 1.0
+    vmax = 2.0 if metric.endswith("over_r_half") else 1.0  # ratios: 1 is right
     figure, axes = plt.subplots(len(methods), len(columns), squeeze=False,
                                 figsize=(1.9 * len(columns) + 1.2, 1.9 * len(methods) + 0.8))
     shown = None

@@ -383,6 +383,27 @@ def test_iou_of_significant_claims_counts_an_insignificant_claim_as_nothing():
     assert checks["cells_where_robust_is_below_the_best_baseline_significant_claims_only"] == []
 
 
+def test_the_radius_bias_and_scatter_of_a_cell_come_from_its_located_claims_only():
+    rows = []
+    radii = (45.0, 49.5, 40.5, 45.0, 300.0)            # r_half = 45"; the last is 3 r_half off
+    for seed, radius in enumerate(radii):
+        spec = ir.FieldSpec(60, 45.0, 1.0, 0.5, "2mass", seed)
+        rows += ir.score_rows(spec, {"knn_density": {
+            "status": "significant", "significance_sigma": 9.0, "contrast": 2.0,
+            "offset_truth_arcsec": 135.0 if seed == 4 else 5.0, "iou_truth": 0.8,
+            "radius_arcsec": radius, "radius_from": "region"}}, {})
+    row = ir.cell_table(Table(rows=rows))[0]
+    assert row["median_radius_over_r_half"] == pytest.approx(1.0)
+    ln = np.log([1.0, 1.1, 0.9, 1.0])                   # the four located claims
+    assert row["radius_scatter"] == pytest.approx(
+        1.4826 * np.median(np.abs(ln - np.median(ln))))
+    text = ir.markdown(ir.cell_table(Table(rows=rows)), {"detectable_cells": [], "methods": {}})
+    assert "| 1.00 | 0.071 |" in text                   # bias and scatter in the cell's row
+    two = ir.cell_table(Table(rows=rows[:2]))[0]        # too few claims for a scatter
+    assert two["median_radius_over_r_half"] == pytest.approx(1.05)
+    assert np.isnan(two["radius_scatter"])
+
+
 def test_a_cell_below_the_best_baseline_comes_with_its_field_by_field_comparison():
     rows = []
     for seed in range(6):
@@ -427,7 +448,7 @@ def test_injection_recovery_runs_on_dask_writes_maps_and_skips_finished_fields(t
     assert "2 fields: 2 run now" in printed
     for name in ("fields.ecsv", "selection_function.ecsv", "selection_function.md",
                  "summary.json", "map_median_iou.png", "map_detection_rate.png",
-                 "false_detections.png"):
+                 "map_median_radius_over_r_half.png", "false_detections.png"):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["fields_finished"] == 2 and "knn_density" in summary["methods"]
