@@ -54,6 +54,7 @@ from itertools import product
 from pathlib import Path
 
 import numpy as np
+from astropy.stats import mad_std
 from astropy.table import Table, vstack
 from astropy.wcs import WCS
 
@@ -294,13 +295,11 @@ def _median(values):
 
 
 def _log_scatter(ratios):
-    """Robust standard deviation (1.4826 x the median absolute deviation) of ln(ratios);
-    NaN for fewer than three finite ratios."""
+    """Robust standard deviation (astropy's ``mad_std``: 1.4826 x the median absolute
+    deviation) of ln(ratios); NaN for fewer than three finite ratios."""
     logs = np.log(np.asarray(ratios, dtype=float))
     logs = logs[np.isfinite(logs)]
-    if len(logs) < 3:
-        return float("nan")
-    return float(1.4826 * np.median(np.abs(logs - np.median(logs))))
+    return float(mad_std(logs)) if len(logs) >= 3 else float("nan")
 
 
 def cell_table(results):
