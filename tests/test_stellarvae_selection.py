@@ -392,11 +392,12 @@ def test_the_radius_bias_and_scatter_of_a_cell_come_from_its_located_claims_only
             "status": "significant", "significance_sigma": 9.0, "contrast": 2.0,
             "offset_truth_arcsec": 135.0 if seed == 4 else 5.0, "iou_truth": 0.8,
             "radius_arcsec": radius, "radius_from": "region"}}, {})
-    row = ir.cell_table(Table(rows=rows))[0]
+    cells = ir.cell_table(Table(rows=rows))
+    row = cells[0]
     assert row["median_radius_over_r_half"] == pytest.approx(1.0)
     # the four located claims: ln ratios 0, 0.095, -0.105, 0; MAD 0.048, x 1.4826
     assert row["radius_scatter"] == pytest.approx(0.0707, abs=1e-4)
-    text = ir.markdown(ir.cell_table(Table(rows=rows)), {"detectable_cells": [], "methods": {}})
+    text = ir.markdown(cells, {"detectable_cells": [], "methods": {}})
     assert "| 1.00 | 0.071 |" in text                   # bias and scatter in the cell's row
     two = ir.cell_table(Table(rows=rows[:2]))[0]        # too few claims for a scatter
     assert two["median_radius_over_r_half"] == pytest.approx(1.05)
